@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { Timestamp } from './common.ts';
+
+export const CreateClientRequest = z.object({
+  name: z.string().trim().min(1).max(100),
+});
+export type CreateClientRequest = z.infer<typeof CreateClientRequest>;
+
+export const ClientView = z.object({ id: z.string(), name: z.string(), created_at: Timestamp });
+export type ClientView = z.infer<typeof ClientView>;
+
+export const CreateClientResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Shown once; only its hash is stored. */
+  token: z.string(),
+});
+export type CreateClientResponse = z.infer<typeof CreateClientResponse>;
+
+export const ClientList = z.object({ clients: z.array(ClientView) });
+export type ClientList = z.infer<typeof ClientList>;
+
+/** Dashboard sign-in: the token goes in the body once, then an HttpOnly cookie carries the session. */
+export const LoginRequest = z.object({ token: z.string().min(10).max(200) });
+export const SessionView = z.object({
+  role: z.enum(['admin', 'client']),
+  client_id: z.string().nullable(),
+  client_name: z.string().nullable(),
+});
+export type SessionView = z.infer<typeof SessionView>;
+
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'degraded']),
+  database: z.enum(['pglite', 'postgres']),
+  version: z.string(),
+  uptime_seconds: z.number(),
+});
