@@ -42,3 +42,22 @@ export const CommandExecutedData = z.object({
   success: z.boolean(),
   message: z.string().nullable(),
 });
+
+/** An interruption signal as the dashboard lists it (GET /api/client/interruptions). */
+export const InterruptionView = z.object({
+  interruption_id: z.string(),
+  kind: z.enum(['termination_notice', 'rebalance_recommendation']),
+  agent_id: z.string(),
+  instance_id: z.string().nullable(),
+  cloud_instance_id: z.string(),
+  action: z.string().nullable(),
+  deadline: Timestamp.nullable(),
+  detected_at: Timestamp,
+  received_at: Timestamp,
+  response: z.string().nullable(),
+  outcome: z.string().nullable(),
+});
+export type InterruptionView = z.infer<typeof InterruptionView>;
+
+export const InterruptionList = z.object({ interruptions: z.array(InterruptionView) });
+export type InterruptionList = z.infer<typeof InterruptionList>;
