@@ -122,7 +122,10 @@ export const InstanceTerminatedRequest = z.object({
   cloud_instance_id: CloudInstanceId.optional(),
   state: z.literal('terminated'),
   confirmed_at: Timestamp.optional(),
-  source: z.enum(['agent', 'external']).default('agent').describe('external: AWS reclaimed it (spot interruption)'),
+  source: z
+    .enum(['agent', 'external'])
+    .default('agent')
+    .describe('external: AWS reclaimed it (spot interruption)'),
 });
 export type InstanceTerminatedRequest = z.input<typeof InstanceTerminatedRequest>;
 
@@ -191,4 +194,3 @@ export type AgentView = z.infer<typeof AgentView>;
 
 export const AgentList = z.object({ agents: z.array(AgentView) });
 export type AgentList = z.infer<typeof AgentList>;
-

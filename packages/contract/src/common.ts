@@ -10,7 +10,7 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const Timestamp = z.string().describe('ISO 8601 timestamp, UTC');
+export const Timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601 timestamp');
 
 /** Ids we hand out are UUIDs; anything else is answered 404 like an unknown id. */
 export const Id = z.string().min(1).max(64);

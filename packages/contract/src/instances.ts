@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   AvailabilityZone,
-  CloudInstanceId,
   Id,
   InstanceType,
   Metadata,
@@ -55,7 +54,10 @@ export const LaunchRequest = z.object({
   availability_zone: AvailabilityZone.optional(),
   region: Region.optional(),
   market: Market.default('spot'),
-  role: z.enum(['PRIMARY', 'REPLICA']).optional().describe('defaults to PRIMARY when the agent has none, else REPLICA'),
+  role: z
+    .enum(['PRIMARY', 'REPLICA'])
+    .optional()
+    .describe('defaults to PRIMARY when the agent has none, else REPLICA'),
 });
 export type LaunchRequest = z.input<typeof LaunchRequest>;
 
@@ -102,4 +104,3 @@ export const TerminatedListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   before: Timestamp.optional().describe('page: only instances terminated before this time'),
 });
-

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { Timestamp } from './common.ts';
 
 export const PriceQuery = z.object({
-  hours: z.coerce.number().min(1).max(24 * 90).default(24),
+  hours: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 90)
+    .default(24),
   instance_type: z.string().max(32).optional(),
   availability_zone: z.string().max(32).optional(),
 });

@@ -1,0 +1,123 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AuthService } from '../auth/auth-service.ts';
+import { type Config, timings } from '../config.ts';
+import { type Db, openDatabase } from '../db/database.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { buildApp } from '../http/app.ts';
+import { createMetrics } from '../http/metrics.ts';
+import { JobScheduler } from '../jobs/scheduler.ts';
+import { AgentService } from '../services/agent-service.ts';
+import { ClientService } from '../services/client-service.ts';
+import { CommandWaiters } from '../services/command-waiters.ts';
+import type { ServiceContext } from '../services/context.ts';
+import { EventBus } from '../services/event-bus.ts';
+import { InsightService } from '../services/insight-service.ts';
+import { LifecycleService } from '../services/lifecycle-service.ts';
+import { NoticeService } from '../services/notice-service.ts';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+
+export interface SpotServer {
+  app: FastifyInstance;
+  db: Db;
+  ctx: ServiceContext;
+  clients: ClientService;
+  agents: AgentService;
+  lifecycle: LifecycleService;
+  bus: EventBus;
+  scheduler: JobScheduler;
+  /** A generated admin token on first start (print it once), else null. */
+  generatedAdminToken: string | null;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface CreateOptions {
+  log?: Logger;
+  /** Use an open database (tests); otherwise one is opened from the config. */
+  db?: Db;
+  /** Start the scheduled jobs (default true). */
+  jobs?: boolean;
+  now?: () => Date;
+}
+
+/** The composition root: every service is built here, once, and handed what it needs. */
+export async function createServer(config: Config, options: CreateOptions = {}): Promise<SpotServer> {
+  const log =
+    options.log ??
+    pino({
+      level: config.LOG_LEVEL,
+      redact: ['req.headers.authorization', 'req.headers.cookie', '*.token', '*.agent_token'],
+    });
+  const db =
+    options.db ??
+    (await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.SPOT_DATA_DIR,
+      poolSize: config.DB_POOL_SIZE,
+      onError: (err) => log.warn({ err }, 'database connection error'),
+    }));
+  await runMigrations(db);
+  const ctx: ServiceContext = { db, timings: timings(config), log, now: options.now ?? (() => new Date()) };
+
+  const auth = new AuthService(db);
+  const generatedAdminToken = await auth.ensureAdminToken(config.ADMIN_TOKEN);
+  const clients = new ClientService(ctx);
+  const agents = new AgentService(ctx);
+  const lifecycle = new LifecycleService(ctx);
+  const notices = new NoticeService(ctx);
+  const insights = new InsightService(ctx);
+  const bus = new EventBus(db, (err) => log.error({ err }, 'event bus error'));
+  const waiters = new CommandWaiters(db);
+  await bus.start();
+  await waiters.start();
+  const metrics = createMetrics();
+  const app = await buildApp({
+    ctx,
+    log,
+    auth,
+    clients,
+    agents,
+    lifecycle,
+    notices,
+    insights,
+    bus,
+    waiters,
+    metrics,
+    version: VERSION,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    webDistDir: config.WEB_DIST_DIR ?? DEFAULT_WEB_DIST,
+  });
+  const scheduler = new JobScheduler({ ctx, agents });
+  if (options.jobs !== false) scheduler.start();
+
+  let closed = false;
+  return {
+    app,
+    db,
+    ctx,
+    clients,
+    agents,
+    lifecycle,
+    bus,
+    scheduler,
+    generatedAdminToken,
+    async listen() {
+      return app.listen({ port: config.PORT, host: config.HOST });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await scheduler.stop();
+      await waiters.stop();
+      await bus.stop();
+      await app.close();
+      if (!options.db) await db.close();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/** Who is calling. Resolved once per request from a bearer token or the session cookie. */
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'client'; clientId: string; clientName: string }
+  | { kind: 'agent'; agentId: string; clientId: string; logicalId: string };
+
+/** Stable key for idempotency records, rate limits and the audit log. Never the token. */
+export function principalKey(p: Principal): string {
+  switch (p.kind) {
+    case 'admin':
+      return 'admin';
+    case 'client':
+      return `client:${p.clientId}`;
+    case 'agent':
+      return `agent:${p.agentId}`;
+  }
+}

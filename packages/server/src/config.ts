@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * Server configuration, parsed once from the environment at start and passed down.
+ * Nothing else in the server reads process.env.
+ */
+const seconds = (def: number) => z.coerce.number().positive().default(def);
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  SPOT_DATA_DIR: z.string().default('./data'),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Heartbeats an agent may miss before it is offline: timeout = interval × missed. */
+  AGENT_HEARTBEAT_INTERVAL_SECONDS: seconds(60),
+  AGENT_MISSED_HEARTBEATS: z.coerce.number().int().min(1).default(3),
+  LAUNCH_TIMEOUT_SECONDS: seconds(300),
+  TERMINATE_TIMEOUT_SECONDS: seconds(180),
+  /** A delivered command without a result is delivered again after this lease. */
+  COMMAND_LEASE_SECONDS: seconds(600),
+  COMMAND_TTL_SECONDS: seconds(3600),
+  SSE_HEARTBEAT_SECONDS: seconds(30),
+  EVENT_RETENTION_HOURS: seconds(72),
+  /** How often the scheduled jobs look for offline agents and stuck transitions. */
+  JOB_INTERVAL_SECONDS: seconds(5),
+  /** Divides every timeout and interval above: 60 makes a 5-minute launch timeout 5 s (demo, tests). */
+  SPOT_TIME_SCALE: z.coerce.number().positive().default(1),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(12_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  SESSION_TTL_HOURS: seconds(12),
+  /** Serve the dashboard from this folder when it exists. */
+  WEB_DIST_DIR: z.string().optional(),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as shells often export them that way.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Scaled durations in milliseconds, derived once. */
+export function timings(config: Config) {
+  const ms = (s: number) => Math.max(1, Math.round((s * 1000) / config.SPOT_TIME_SCALE));
+  return {
+    heartbeatTimeoutMs: ms(config.AGENT_HEARTBEAT_INTERVAL_SECONDS * config.AGENT_MISSED_HEARTBEATS),
+    launchTimeoutMs: ms(config.LAUNCH_TIMEOUT_SECONDS),
+    terminateTimeoutMs: ms(config.TERMINATE_TIMEOUT_SECONDS),
+    commandLeaseMs: ms(config.COMMAND_LEASE_SECONDS),
+    commandTtlMs: ms(config.COMMAND_TTL_SECONDS),
+    sseHeartbeatMs: ms(config.SSE_HEARTBEAT_SECONDS),
+    eventRetentionMs: config.EVENT_RETENTION_HOURS * 3_600_000,
+    jobIntervalMs: ms(config.JOB_INTERVAL_SECONDS),
+    sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
+  };
+}
+export type Timings = ReturnType<typeof timings>;

@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m001 from './001_initial.ts';
+import * as m002 from './002_ondemand_defaults.ts';
+
+/** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
+export const migrations: Record<string, Migration> = {
+  '001_initial': m001,
+  '002_ondemand_defaults': m002,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,193 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely's view of the tables created by the migrations (see migrations/). */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+type ReadOnly<T> = ColumnType<T, never, never>;
+
+export interface ServerSettingsTable {
+  key: string;
+  value: string;
+  updated_at: DefaultTimestamp;
+}
+
+export interface ClientsTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface AgentsTable {
+  id: string;
+  client_id: string;
+  logical_id: string;
+  status: ColumnType<'online' | 'offline', 'online' | 'offline' | undefined, 'online' | 'offline'>;
+  last_heartbeat_at: Timestamp | null;
+  instance_type: string | null;
+  availability_zone: string | null;
+  region: string | null;
+  cloud_instance_id: string | null;
+  agent_version: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface AgentTokensTable {
+  token_hash: string;
+  agent_id: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface InstancesTable {
+  id: string;
+  client_id: string;
+  agent_id: string;
+  status: string;
+  role: string;
+  market: string;
+  cloud_instance_id: string | null;
+  instance_type: string;
+  availability_zone: string | null;
+  region: string | null;
+  launch_requested_at: Timestamp | null;
+  launch_confirmed_at: Timestamp | null;
+  termination_requested_at: Timestamp | null;
+  termination_confirmed_at: Timestamp | null;
+  launch_duration_seconds: ReadOnly<number | null>;
+  termination_duration_seconds: ReadOnly<number | null>;
+  termination_reason: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  status_changed_at: DefaultTimestamp;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export interface LifecycleEventsTable {
+  id: Generated<number>;
+  instance_id: string;
+  client_id: string;
+  event_type: string;
+  from_status: string | null;
+  to_status: string | null;
+  source: string;
+  reason: string | null;
+  confirmation_method: string | null;
+  cloud_instance_id: string | null;
+  metadata: Json | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface CommandsTable {
+  id: string;
+  client_id: string;
+  agent_id: string;
+  instance_id: string | null;
+  command_type: string;
+  priority: number;
+  status: ColumnType<string, string | undefined, string>;
+  request_id: string;
+  metadata: Json;
+  result: Json | null;
+  message: string | null;
+  delivery_count: ColumnType<number, number | undefined, number>;
+  created_at: DefaultTimestamp;
+  delivered_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  expires_at: Timestamp;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  client_id: string;
+  type: string;
+  data: Json;
+  created_at: DefaultTimestamp;
+}
+
+export interface IdempotencyKeysTable {
+  principal: string;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  state: 'in_progress' | 'done';
+  status_code: number | null;
+  response: Json | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  actor: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  before: Json | null;
+  after: Json | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  role: 'admin' | 'client';
+  client_id: string | null;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+}
+
+export interface InterruptionsTable {
+  id: string;
+  client_id: string;
+  agent_id: string;
+  instance_id: string | null;
+  cloud_instance_id: string;
+  kind: 'termination_notice' | 'rebalance_recommendation';
+  action: string | null;
+  notice_time: Timestamp | null;
+  deadline: Timestamp | null;
+  detected_at: Timestamp;
+  received_at: DefaultTimestamp;
+  response: string | null;
+  outcome: string | null;
+}
+
+export interface PriceSnapshotsTable {
+  id: Generated<number>;
+  client_id: string;
+  agent_id: string;
+  reporter_role: string | null;
+  region: string | null;
+  availability_zone: string;
+  instance_type: string;
+  product_description: string;
+  spot_price: number;
+  observed_at: Timestamp;
+  received_at: DefaultTimestamp;
+}
+
+export interface OndemandPricesTable {
+  region: string;
+  instance_type: string;
+  price: number;
+}
+
+export interface Database {
+  server_settings: ServerSettingsTable;
+  clients: ClientsTable;
+  agents: AgentsTable;
+  agent_tokens: AgentTokensTable;
+  instances: InstancesTable;
+  lifecycle_events: LifecycleEventsTable;
+  commands: CommandsTable;
+  events: EventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  audit_log: AuditLogTable;
+  sessions: SessionsTable;
+  interruptions: InterruptionsTable;
+  price_snapshots: PriceSnapshotsTable;
+  ondemand_prices: OndemandPricesTable;
+}

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { AuthService } from '../auth/auth-service.ts';
+import { hashToken } from '../auth/tokens.ts';
+import type { AgentService } from '../services/agent-service.ts';
+import type { ClientService } from '../services/client-service.ts';
+import type { CommandWaiters } from '../services/command-waiters.ts';
+import type { ServiceContext } from '../services/context.ts';
+import type { EventBus } from '../services/event-bus.ts';
+import type { InsightService } from '../services/insight-service.ts';
+import type { LifecycleService } from '../services/lifecycle-service.ts';
+import type { NoticeService } from '../services/notice-service.ts';
+import { bearerOrCookie, installAuth } from './auth.ts';
+import { errorBody, installErrorHandling } from './errors.ts';
+import { installIdempotency } from './idempotency.ts';
+import type { Metrics } from './metrics.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { clientRoutes } from './routes/client.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { sessionRoutes } from './routes/session.ts';
+
+export interface AppDeps {
+  ctx: ServiceContext;
+  log: Logger;
+  auth: AuthService;
+  clients: ClientService;
+  agents: AgentService;
+  lifecycle: LifecycleService;
+  notices: NoticeService;
+  insights: InsightService;
+  bus: EventBus;
+  waiters: CommandWaiters;
+  metrics: Metrics;
+  version: string;
+  bodyLimit: number;
+  rateLimitPerMinute: number;
+  webDistDir: string | undefined;
+}
+
+/** Builds the HTTP app: plugins, cross-cutting hooks, then the routes. No lifecycle logic here. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // Access logs at 5,000 heartbeats/s would drown everything else: see the debug-level
+    // onResponse log below instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit,
+    // Long-polls hold requests for up to a minute; never let a proxy-like timeout cut them.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  installErrorHandling(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Spot Optimizer API', version: deps.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  // Per credential (hashed, never the token itself), else per address.
+  await app.register(fastifyRateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    keyGenerator: (request) => {
+      const token = bearerOrCookie(request);
+      return token ? `t:${hashToken(token).slice(0, 32)}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, ctx) => ({
+      statusCode: 429,
+      ...errorBody('RATE_LIMITED', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`),
+    }),
+  });
+
+  installAuth(app, deps.auth);
+  installIdempotency(app, deps.ctx.db);
+
+  // A body-less POST counts as `{}` so optional bodies stay optional; a JSON `null` or an
+  // array still fails validation.
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.debug(
+      { method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+
+  await app.register(healthRoutes(deps.ctx.db, deps.metrics, deps.version));
+  await app.register(sessionRoutes(deps.auth, deps.ctx.timings.sessionTtlMs));
+  await app.register(adminRoutes(deps.clients));
+  await app.register(agentRoutes(deps));
+  await app.register(clientRoutes(deps));
+  await app.register(
+    eventRoutes({
+      bus: deps.bus,
+      clients: deps.clients,
+      heartbeatMs: deps.ctx.timings.sseHeartbeatMs,
+      metrics: deps.metrics,
+    }),
+  );
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const dist = deps.webDistDir ? resolve(deps.webDistDir) : undefined;
+  if (dist && existsSync(join(dist, 'index.html'))) {
+    await app.register(fastifyStatic, { root: dist, wildcard: false, index: ['index.html'] });
+    // Client-side routes fall back to the app shell; API paths keep their JSON 404.
+    app.setNotFoundHandler((request, reply) => {
+      if (request.method === 'GET' && !/^\/(api|ws|health|metrics)(\/|$)/.test(request.url)) {
+        return reply.sendFile('index.html');
+      }
+      return reply
+        .status(404)
+        .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+    });
+  }
+  return app;
+}

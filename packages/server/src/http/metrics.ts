@@ -1,0 +1,34 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one server process, served at /metrics. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spot_' });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'spot_http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
+      registers: [registry],
+    }),
+    sseConnections: new Gauge({
+      name: 'spot_sse_connections',
+      help: 'Open SSE connections',
+      registers: [registry],
+    }),
+    wsConnections: new Gauge({
+      name: 'spot_ws_connections',
+      help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    jobRuns: new Counter({
+      name: 'spot_job_runs_total',
+      help: 'Scheduled job runs',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,211 @@
+import {
+  AgentParams,
+  CommandParams,
+  CommandResultRequest,
+  CommandResultResponse,
+  ConfirmationResponse,
+  ErrorBody,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  InstanceLaunchedRequest,
+  InstanceTerminatedRequest,
+  NoticeResponse,
+  PendingCommandsQuery,
+  PendingCommandsResponse,
+  PricingReportRequest,
+  PricingReportResponse,
+  RebalanceNoticeRequest,
+  RegisterRequest,
+  RegisterResponse,
+  TerminationNoticeRequest,
+} from '@spot/contract';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { DomainError } from '../../domain/errors.ts';
+import { claimCommands, toCommandJson } from '../../repositories/commands.ts';
+import type { AgentService } from '../../services/agent-service.ts';
+import type { CommandWaiters } from '../../services/command-waiters.ts';
+import type { ServiceContext } from '../../services/context.ts';
+import type { LifecycleService } from '../../services/lifecycle-service.ts';
+import type { NoticeService } from '../../services/notice-service.ts';
+import { requireAgent } from '../auth.ts';
+
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  422: ErrorBody,
+};
+
+export interface AgentRouteDeps {
+  ctx: ServiceContext;
+  agents: AgentService;
+  lifecycle: LifecycleService;
+  notices: NoticeService;
+  waiters: CommandWaiters;
+}
+
+export const agentRoutes =
+  ({ ctx, agents, lifecycle, notices, waiters }: AgentRouteDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/api/agents/register',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Register an agent with its client token; same logical_id → same agent_id',
+          body: RegisterRequest,
+          response: { 200: RegisterResponse, ...errors },
+        },
+      },
+      async (request) => {
+        const p = request.principal;
+        if (!p) throw new DomainError('UNAUTHORIZED', 'missing or invalid credentials');
+        if (p.kind !== 'client') throw new DomainError('FORBIDDEN', 'registration takes a client token');
+        return agents.register(p.clientId, request.body);
+      },
+    );
+
+    app.post(
+      '/api/agents/:agent_id/heartbeat',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Agent heartbeat',
+          params: AgentParams,
+          body: HeartbeatRequest,
+          response: { 200: HeartbeatResponse, ...errors },
+        },
+      },
+      async (request) => {
+        const { agentId } = requireAgent(request, request.params.agent_id);
+        return agents.heartbeat(agentId, request.body);
+      },
+    );
+
+    app.get(
+      '/api/agents/:agent_id/pending-commands',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Long-poll for commands: answers at once when one is queued, else after `wait` seconds',
+          params: AgentParams,
+          querystring: PendingCommandsQuery,
+          response: { 200: PendingCommandsResponse, ...errors },
+        },
+      },
+      async (request) => {
+        const { agentId } = requireAgent(request, request.params.agent_id);
+        const { wait, limit } = request.query;
+        const deadline = Date.now() + wait * 1000;
+        const abort = new AbortController();
+        request.raw.once('close', () => abort.abort());
+        for (;;) {
+          const waiter = waiters.register(agentId);
+          const claimed = await claimCommands(ctx.db.kysely, agentId, ctx.timings.commandLeaseMs, limit);
+          const remaining = deadline - Date.now();
+          if (claimed.length > 0 || remaining <= 0 || abort.signal.aborted) {
+            waiter.cancel();
+            return { commands: claimed.map(toCommandJson) };
+          }
+          await waiter.wait(remaining, abort.signal);
+        }
+      },
+    );
+
+    app.post(
+      '/api/agents/:agent_id/commands/:command_id/result',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Report the outcome of a command',
+          params: CommandParams,
+          body: CommandResultRequest,
+          response: { 200: CommandResultResponse, ...errors },
+        },
+      },
+      async (request) => {
+        const { agentId } = requireAgent(request, request.params.agent_id);
+        return lifecycle.commandResult(agentId, request.params.command_id, request.body);
+      },
+    );
+
+    app.post(
+      '/api/agents/:agent_id/instance-launched',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Confirm that AWS reports the instance running (first confirmation wins)',
+          params: AgentParams,
+          body: InstanceLaunchedRequest,
+          response: { 200: ConfirmationResponse, ...errors },
+        },
+      },
+      async (request) => {
+        const { agentId } = requireAgent(request, request.params.agent_id);
+        return lifecycle.confirmLaunched(agentId, request.body);
+      },
+    );
+
+    app.post(
+      '/api/agents/:agent_id/instance-terminated',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Confirm that AWS reports the instance terminated (first confirmation wins)',
+          params: AgentParams,
+          body: InstanceTerminatedRequest,
+          response: { 200: ConfirmationResponse, ...errors },
+        },
+      },
+      async (request) => {
+        const { agentId } = requireAgent(request, request.params.agent_id);
+        return lifecycle.confirmTerminated(agentId, request.body);
+      },
+    );
+
+    app.post(
+      '/api/agents/:agent_id/termination-notice',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Report a spot termination notice (IMDS spot/instance-action)',
+          params: AgentParams,
+          body: TerminationNoticeRequest,
+          response: { 200: NoticeResponse, ...errors },
+        },
+      },
+      async (request) =>
+        notices.terminationNotice(requireAgent(request, request.params.agent_id), request.body),
+    );
+
+    app.post(
+      '/api/agents/:agent_id/rebalance-notice',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Report a rebalance recommendation (IMDS events/recommendations/rebalance)',
+          params: AgentParams,
+          body: RebalanceNoticeRequest,
+          response: { 200: NoticeResponse, ...errors },
+        },
+      },
+      async (request) =>
+        notices.rebalanceNotice(requireAgent(request, request.params.agent_id), request.body),
+    );
+
+    app.post(
+      '/api/agents/:agent_id/pricing-report',
+      {
+        schema: {
+          tags: ['agent'],
+          summary: 'Report spot prices seen for candidate pools (staging snapshots)',
+          params: AgentParams,
+          body: PricingReportRequest,
+          response: { 200: PricingReportResponse, ...errors },
+        },
+      },
+      async (request) => notices.pricingReport(requireAgent(request, request.params.agent_id), request.body),
+    );
+  };

@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import type { Tx } from '../db/executor.ts';
+import { expireCommands } from '../repositories/commands.ts';
+import { deleteEventsBefore } from '../repositories/events-outbox.ts';
+import { listStuck, lockInstance } from '../repositories/instances.ts';
+import type { AgentService } from '../services/agent-service.ts';
+import type { ServiceContext } from '../services/context.ts';
+import { applyTransition } from '../services/transition.ts';
+
+export interface JobDeps {
+  ctx: ServiceContext;
+  agents: AgentService;
+}
+
+/** One scheduled job: runs in its own transaction under a singleton advisory lock. */
+export interface JobDefinition {
+  /** Advisory lock key: one replica runs the job at a time. */
+  lockKey: number;
+  /** Interval as a multiple of JOB_INTERVAL_SECONDS (already time-scaled). */
+  every: number;
+  run(tx: Tx, deps: JobDeps): Promise<number>;
+}
+
+/**
+ * The catalog of scheduled jobs. Its type is the list of names, so a job without a
+ * definition, or with two, does not compile.
+ */
+export const JOBS = {
+  /** Agents that missed their heartbeats go offline, and their RUNNING instances with them. */
+  'heartbeat-monitor': {
+    lockKey: 7_311_101,
+    every: 1,
+    run: (tx, { agents }) => agents.markSilentAgentsOffline(tx),
+  },
+  /** LAUNCHING or TERMINATING past its timeout becomes FAILED, with an event and the reason. */
+  'stuck-transitions': {
+    lockKey: 7_311_102,
+    every: 1,
+    async run(tx, { ctx }) {
+      const now = ctx.now();
+      let n = 0;
+      for (const [status, timeoutMs, code] of [
+        ['LAUNCHING', ctx.timings.launchTimeoutMs, 'LaunchTimeout'],
+        ['TERMINATING', ctx.timings.terminateTimeoutMs, 'TerminateTimeout'],
+      ] as const) {
+        for (const stuck of await listStuck(tx, status, new Date(now.getTime() - timeoutMs))) {
+          const locked = await lockInstance(tx, stuck.id);
+          if (!locked || locked.status !== status) continue;
+          const message = `no confirmation within ${Math.round(timeoutMs / 1000)} s`;
+          await applyTransition(
+            tx,
+            locked,
+            status === 'LAUNCHING'
+              ? {
+                  type: 'fail_launch',
+                  error_code: code,
+                  message,
+                  at: now,
+                  source: 'backend',
+                  reason: 'timeout',
+                }
+              : { type: 'fail_terminate', error_code: code, message, at: now, source: 'backend' },
+            'system:stuck-transitions',
+          );
+          n++;
+        }
+      }
+      return n;
+    },
+  },
+  'command-expiry': {
+    lockKey: 7_311_103,
+    every: 6,
+    run: (tx) => expireCommands(tx),
+  },
+  /** Events, idempotency keys and sessions are kept for their retention window only. */
+  retention: {
+    lockKey: 7_311_104,
+    every: 60,
+    async run(tx, { ctx }) {
+      const now = ctx.now().getTime();
+      const events = await deleteEventsBefore(tx, new Date(now - ctx.timings.eventRetentionMs));
+      await tx
+        .deleteFrom('idempotency_keys')
+        .where('created_at', '<', new Date(now - 24 * 3_600_000))
+        .execute();
+      await tx.deleteFrom('sessions').where('expires_at', '<', new Date(now)).execute();
+      return events;
+    },
+  },
+} satisfies Record<string, JobDefinition>;
+
+export type JobName = keyof typeof JOBS;
+
+export async function runJobOnce(name: JobName, deps: JobDeps): Promise<number | null> {
+  const job: JobDefinition = JOBS[name];
+  return deps.ctx.db.kysely.transaction().execute(async (tx) => {
+    const got = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${job.lockKey}) AS ok`.execute(
+      tx,
+    );
+    if (!got.rows[0]?.ok) return null;
+    return job.run(tx, deps);
+  });
+}

@@ -1,0 +1,125 @@
+import type { Command, CommandType } from '@spot/contract';
+import { type Selectable, sql } from 'kysely';
+import type { Executor, Tx } from '../db/executor.ts';
+import type { CommandsTable } from '../db/schema.ts';
+import { isoRequired } from '../views/time.ts';
+
+export const COMMANDS_CHANNEL = 'spot_commands';
+export type CommandRow = Selectable<CommandsTable>;
+
+/** Queues a command and wakes the agent's long-poll (NOTIFY fires at commit, on every replica). */
+export async function insertCommand(
+  tx: Tx,
+  c: {
+    id: string;
+    client_id: string;
+    agent_id: string;
+    instance_id: string | null;
+    command_type: CommandType;
+    priority: number;
+    request_id: string;
+    metadata: Record<string, unknown>;
+    expires_at: Date;
+  },
+): Promise<CommandRow> {
+  const row = await tx
+    .insertInto('commands')
+    .values({ ...c, metadata: JSON.stringify(c.metadata) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await sql`SELECT pg_notify(${COMMANDS_CHANNEL}, ${c.agent_id})`.execute(tx);
+  return row;
+}
+
+/**
+ * Hands an agent its next commands, highest priority first, and marks them delivered.
+ * `SKIP LOCKED` lets concurrent polls (replicas, a restarted agent) never get the same
+ * command twice; a delivered command whose lease ran out is handed out again.
+ */
+export async function claimCommands(
+  db: Executor,
+  agentId: string,
+  leaseMs: number,
+  limit: number,
+): Promise<CommandRow[]> {
+  const leaseCutoff = new Date(Date.now() - leaseMs);
+  const rows = await sql<CommandRow>`
+    UPDATE commands SET status = 'delivered', delivered_at = now(), delivery_count = delivery_count + 1
+    WHERE id IN (
+      SELECT id FROM commands
+      WHERE agent_id = ${agentId}
+        AND (status = 'pending' OR (status = 'delivered' AND delivered_at < ${leaseCutoff}))
+        AND expires_at > now()
+      ORDER BY priority DESC, created_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *`.execute(db);
+  return rows.rows.sort(
+    (a, b) => b.priority - a.priority || +new Date(a.created_at) - +new Date(b.created_at),
+  );
+}
+
+export async function lockCommand(
+  tx: Tx,
+  agentId: string,
+  commandId: string,
+): Promise<CommandRow | undefined> {
+  return tx
+    .selectFrom('commands')
+    .selectAll()
+    .where('id', '=', commandId)
+    .where('agent_id', '=', agentId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function completeCommand(
+  tx: Tx,
+  id: string,
+  status: 'succeeded' | 'failed',
+  message: string | null,
+  result: unknown,
+): Promise<void> {
+  await tx
+    .updateTable('commands')
+    .set({
+      status,
+      message,
+      result: result === undefined ? null : JSON.stringify(result),
+      completed_at: new Date(),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function countOpenCommands(db: Executor, agentId: string): Promise<number> {
+  const row = await db
+    .selectFrom('commands')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('agent_id', '=', agentId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function expireCommands(db: Executor): Promise<number> {
+  const res = await db
+    .updateTable('commands')
+    .set({ status: 'expired', completed_at: new Date() })
+    .where('status', 'in', ['pending', 'delivered'])
+    .where('expires_at', '<', new Date())
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+export function toCommandJson(row: CommandRow): Command {
+  return {
+    id: row.id,
+    command_type: row.command_type as CommandType,
+    priority: row.priority,
+    request_id: row.request_id,
+    metadata: (row.metadata as Record<string, unknown>) ?? {},
+    created_at: isoRequired(row.created_at),
+  };
+}

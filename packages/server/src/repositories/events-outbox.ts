@@ -1,0 +1,79 @@
+import type { StreamEventType } from '@spot/contract';
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../db/executor.ts';
+
+export const EVENTS_CHANNEL = 'spot_events';
+
+/** Arbitrary constant key for the advisory lock that orders outbox inserts. */
+const OUTBOX_LOCK_KEY = 7_311_001;
+
+export interface StoredEvent {
+  seq: number;
+  client_id: string;
+  type: StreamEventType;
+  data: Record<string, unknown>;
+  created_at: Date;
+}
+
+/**
+ * Appends a real-time event inside the caller's transaction (the outbox, invariant 5).
+ * The advisory lock makes sequence numbers commit in order, so a reader that has seen
+ * seq N can never later find a smaller one committed: resuming after Last-Event-ID is
+ * exact. NOTIFY is transactional — delivered only if and when the change commits.
+ */
+export async function appendEvent(
+  tx: Tx,
+  clientId: string,
+  type: StreamEventType,
+  data: Record<string, unknown>,
+): Promise<number> {
+  await sql`SELECT pg_advisory_xact_lock(${OUTBOX_LOCK_KEY})`.execute(tx);
+  const row = await tx
+    .insertInto('events')
+    .values({ client_id: clientId, type, data: JSON.stringify(data) })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  await sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(row.seq)})`.execute(tx);
+  return row.seq;
+}
+
+export async function readEventsAfter(db: Executor, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows as StoredEvent[];
+}
+
+export async function readClientEventsAfter(
+  db: Executor,
+  clientId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows as StoredEvent[];
+}
+
+export async function maxEventSeq(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('seq').as('max'))
+    .executeTakeFirst();
+  return Number(row?.max ?? 0);
+}
+
+export async function deleteEventsBefore(db: Executor, before: Date): Promise<number> {
+  const res = await db.deleteFrom('events').where('created_at', '<', before).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

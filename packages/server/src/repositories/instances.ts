@@ -1,0 +1,129 @@
+import type { Insertable } from 'kysely';
+import type { Executor, Tx } from '../db/executor.ts';
+import type { InstancesTable } from '../db/schema.ts';
+import type { InstancePatch } from '../domain/state-machine.ts';
+import type { InstanceRow } from '../views/instance.ts';
+
+export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>): Promise<InstanceRow> {
+  return tx.insertInto('instances').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Row lock for the rest of the transaction: changes to one instance are serialised (invariant 6). */
+export async function lockInstance(tx: Tx, id: string): Promise<InstanceRow | undefined> {
+  return tx.selectFrom('instances').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Writes a decided patch. The version check is belt and braces on top of the row lock:
+ * it turns any path that forgot the lock into a loud VERSION_CONFLICT instead of a lost update.
+ */
+export async function updateInstance(
+  tx: Tx,
+  id: string,
+  expectedVersion: number,
+  patch: InstancePatch,
+  at: Date,
+): Promise<InstanceRow | undefined> {
+  return tx
+    .updateTable('instances')
+    .set({
+      ...patch,
+      ...(patch.status ? { status_changed_at: at } : {}),
+      updated_at: at,
+      version: expectedVersion + 1,
+    })
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function getInstance(
+  db: Executor,
+  clientId: string,
+  id: string,
+): Promise<InstanceRow | undefined> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('id', '=', id)
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
+}
+
+export async function listActiveInstances(db: Executor, clientId: string): Promise<InstanceRow[]> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('status', '<>', 'TERMINATED')
+    .orderBy('created_at', 'desc')
+    .execute();
+}
+
+export async function listTerminatedInstances(
+  db: Executor,
+  clientId: string,
+  limit: number,
+  before?: string,
+): Promise<InstanceRow[]> {
+  let q = db
+    .selectFrom('instances')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('status', '=', 'TERMINATED');
+  if (before) q = q.where('termination_confirmed_at', '<', new Date(before));
+  return q.orderBy('termination_confirmed_at', 'desc').limit(limit).execute();
+}
+
+export async function findPrimary(tx: Executor, agentId: string): Promise<InstanceRow | undefined> {
+  return tx
+    .selectFrom('instances')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('role', '=', 'PRIMARY')
+    .where('status', 'not in', ['TERMINATED', 'FAILED'])
+    .executeTakeFirst();
+}
+
+export async function findByCloudId(
+  db: Executor,
+  agentId: string,
+  cloudInstanceId: string,
+): Promise<InstanceRow | undefined> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('cloud_instance_id', '=', cloudInstanceId)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+/** Instances stuck in a transitional state since before `before`. */
+export async function listStuck(
+  db: Executor,
+  status: 'LAUNCHING' | 'TERMINATING',
+  before: Date,
+): Promise<InstanceRow[]> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('status', '=', status)
+    .where('status_changed_at', '<', before)
+    .limit(500)
+    .execute();
+}
+
+export async function listAgentInstancesIn(
+  db: Executor,
+  agentId: string,
+  statuses: string[],
+): Promise<InstanceRow[]> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('status', 'in', statuses)
+    .execute();
+}

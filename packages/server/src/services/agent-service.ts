@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AgentView,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterRequest,
+  RegisterResponse,
+} from '@spot/contract';
+import { sql } from 'kysely';
+import { generateToken, hashToken } from '../auth/tokens.ts';
+import type { Tx } from '../db/executor.ts';
+import { notFound } from '../domain/errors.ts';
+import { writeAudit } from '../repositories/audit.ts';
+import { countOpenCommands } from '../repositories/commands.ts';
+import { appendEvent } from '../repositories/events-outbox.ts';
+import { findByCloudId, listAgentInstancesIn } from '../repositories/instances.ts';
+import { iso, isoRequired } from '../views/time.ts';
+import type { ServiceContext } from './context.ts';
+import { applyTransition } from './transition.ts';
+
+/** Agent registration, heartbeats and the online/offline status that follows them. */
+export class AgentService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async register(clientId: string, req: RegisterRequest): Promise<RegisterResponse> {
+    const now = this.ctx.now();
+    const token = generateToken('agent');
+    return this.ctx.db.kysely.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('agents')
+        .selectAll()
+        .where('client_id', '=', clientId)
+        .where('logical_id', '=', req.logical_id)
+        .forUpdate()
+        .executeTakeFirst();
+      const fields = {
+        instance_type: req.instance_type ?? existing?.instance_type ?? null,
+        availability_zone: req.availability_zone ?? existing?.availability_zone ?? null,
+        region: req.region ?? existing?.region ?? null,
+        cloud_instance_id: req.cloud_instance_id ?? existing?.cloud_instance_id ?? null,
+        agent_version: req.agent_version ?? existing?.agent_version ?? null,
+      };
+      // Same logical id → same agent id: the workload's identity survives new instances.
+      const agentId = existing?.id ?? randomUUID();
+      if (existing) {
+        await tx
+          .updateTable('agents')
+          .set({ ...fields, updated_at: now, last_heartbeat_at: now })
+          .where('id', '=', agentId)
+          .execute();
+        if (existing.status === 'offline')
+          await this.setOnline(tx, existing.id, existing.logical_id, clientId, now);
+      } else {
+        await tx
+          .insertInto('agents')
+          .values({
+            id: agentId,
+            client_id: clientId,
+            logical_id: req.logical_id,
+            status: 'online',
+            last_heartbeat_at: now,
+            created_at: now,
+            updated_at: now,
+            ...fields,
+          })
+          .execute();
+        await appendEvent(tx, clientId, 'AGENT_STATUS_CHANGED', {
+          agent_id: agentId,
+          logical_id: req.logical_id,
+          status: 'online',
+          previous_status: null,
+        });
+      }
+      await tx
+        .insertInto('agent_tokens')
+        .values({ token_hash: hashToken(token), agent_id: agentId })
+        .execute();
+      await writeAudit(tx, {
+        actor: `client:${clientId}`,
+        action: existing ? 'agent_reregistered' : 'agent_registered',
+        entity_type: 'agent',
+        entity_id: agentId,
+        before: existing ? { ...existing, status: existing.status } : null,
+        after: { logical_id: req.logical_id, ...fields },
+      });
+      const own = req.cloud_instance_id ? await findByCloudId(tx, agentId, req.cloud_instance_id) : undefined;
+      return {
+        agent_id: agentId,
+        agent_token: token,
+        logical_id: req.logical_id,
+        instance_id: own?.id ?? null,
+      };
+    });
+  }
+
+  /**
+   * The hot path. An online agent's heartbeat is one UPDATE; only an agent coming back from
+   * offline takes the transaction that flips it and its instances back with events.
+   */
+  async heartbeat(agentId: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const now = this.ctx.now();
+    const k = this.ctx.db.kysely;
+    const patch = {
+      last_heartbeat_at: now,
+      ...(req.cloud_instance_id ? { cloud_instance_id: req.cloud_instance_id } : {}),
+      ...(req.instance_type ? { instance_type: req.instance_type } : {}),
+      ...(req.availability_zone ? { availability_zone: req.availability_zone } : {}),
+    };
+    const res = await k
+      .updateTable('agents')
+      .set(patch)
+      .where('id', '=', agentId)
+      .where('status', '=', 'online')
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) {
+      await k.transaction().execute(async (tx) => {
+        const agent = await tx
+          .selectFrom('agents')
+          .selectAll()
+          .where('id', '=', agentId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!agent) throw notFound('agent', agentId);
+        await tx.updateTable('agents').set(patch).where('id', '=', agentId).execute();
+        if (agent.status === 'offline')
+          await this.setOnline(tx, agentId, agent.logical_id, agent.client_id, now);
+      });
+    }
+    return {
+      ok: true,
+      agent_status: 'online',
+      server_time: isoRequired(now),
+      pending_commands: await countOpenCommands(k, agentId),
+    };
+  }
+
+  private async setOnline(
+    tx: Tx,
+    agentId: string,
+    logicalId: string,
+    clientId: string,
+    now: Date,
+  ): Promise<void> {
+    await tx
+      .updateTable('agents')
+      .set({ status: 'online', updated_at: now })
+      .where('id', '=', agentId)
+      .execute();
+    await appendEvent(tx, clientId, 'AGENT_STATUS_CHANGED', {
+      agent_id: agentId,
+      logical_id: logicalId,
+      status: 'online',
+      previous_status: 'offline',
+    });
+    for (const inst of await listAgentInstancesIn(tx, agentId, ['OFFLINE'])) {
+      const locked = await tx
+        .selectFrom('instances')
+        .selectAll()
+        .where('id', '=', inst.id)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      await applyTransition(tx, locked, { type: 'mark_online', at: now }, 'system:heartbeat');
+    }
+  }
+
+  /** Marks agents silent for longer than the heartbeat timeout offline, with their RUNNING instances. */
+  async markSilentAgentsOffline(tx: Tx): Promise<number> {
+    const now = this.ctx.now();
+    const cutoff = new Date(now.getTime() - this.ctx.timings.heartbeatTimeoutMs);
+    const stale = await tx
+      .selectFrom('agents')
+      .selectAll()
+      .where('status', '=', 'online')
+      .where('last_heartbeat_at', '<', cutoff)
+      .forUpdate()
+      .skipLocked()
+      .limit(500)
+      .execute();
+    for (const agent of stale) {
+      await tx
+        .updateTable('agents')
+        .set({ status: 'offline', updated_at: now })
+        .where('id', '=', agent.id)
+        .execute();
+      await appendEvent(tx, agent.client_id, 'AGENT_STATUS_CHANGED', {
+        agent_id: agent.id,
+        logical_id: agent.logical_id,
+        status: 'offline',
+        previous_status: 'online',
+        last_heartbeat_at: iso(agent.last_heartbeat_at),
+      });
+      for (const inst of await listAgentInstancesIn(tx, agent.id, ['RUNNING'])) {
+        const locked = await tx
+          .selectFrom('instances')
+          .selectAll()
+          .where('id', '=', inst.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        await applyTransition(tx, locked, { type: 'mark_offline', at: now }, 'system:heartbeat-monitor');
+      }
+    }
+    return stale.length;
+  }
+
+  async list(clientId: string): Promise<AgentView[]> {
+    const rows = await this.ctx.db.kysely
+      .selectFrom('agents')
+      .selectAll('agents')
+      .select(
+        sql<number>`(SELECT count(*)::int FROM instances i WHERE i.agent_id = agents.id AND i.status NOT IN ('TERMINATED', 'FAILED'))`.as(
+          'active_instances',
+        ),
+      )
+      .where('client_id', '=', clientId)
+      .orderBy('logical_id')
+      .execute();
+    return rows.map((a) => ({
+      agent_id: a.id,
+      logical_id: a.logical_id,
+      status: a.status,
+      last_heartbeat_at: iso(a.last_heartbeat_at),
+      instance_type: a.instance_type,
+      availability_zone: a.availability_zone,
+      region: a.region,
+      cloud_instance_id: a.cloud_instance_id,
+      active_instances: Number(a.active_instances),
+      created_at: isoRequired(a.created_at),
+    }));
+  }
+}

@@ -1,0 +1,151 @@
+import type { StreamEvent } from '@spot/contract';
+import type { Db } from '../db/database.ts';
+import {
+  EVENTS_CHANNEL,
+  maxEventSeq,
+  readClientEventsAfter,
+  readEventsAfter,
+  type StoredEvent,
+} from '../repositories/events-outbox.ts';
+import { isoRequired } from '../views/time.ts';
+
+export type Deliver = (event: StreamEvent) => void;
+
+interface Subscriber {
+  clientId: string;
+  lastSeq: number;
+  /** Non-null while the subscriber's replay is running: live events wait here. */
+  buffer: StoredEvent[] | null;
+  deliver: Deliver;
+}
+
+const PAGE = 1000;
+/** Safety net: if a NOTIFY is ever lost (listener reconnect), the outbox is re-read anyway. */
+const FALLBACK_POLL_MS = 1000;
+
+/**
+ * Fans the event outbox out to live subscribers (SSE and WebSocket connections) of this
+ * process. Every replica runs one; NOTIFY wakes it, it reads committed events in sequence
+ * order and hands each to the subscribers of that event's tenant. A subscriber resuming
+ * after Last-Event-ID first gets the stored events it missed, then the live ones, with no
+ * gap and no duplicate.
+ */
+export class EventBus {
+  private lastSeq = 0;
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private pumping = false;
+  private again = false;
+  private stopListening: (() => Promise<void>) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private subscriberCount = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.lastSeq = await maxEventSeq(this.db.kysely);
+    this.stopListening = await this.db.listen(EVENTS_CHANNEL, () => this.poke());
+    this.timer = setInterval(() => this.poke(), FALLBACK_POLL_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.stopListening?.();
+  }
+
+  get size(): number {
+    return this.subscriberCount;
+  }
+
+  /** Wake the pump; calls while it runs coalesce into one more pass. */
+  poke(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = await readEventsAfter(this.db.kysely, this.lastSeq, PAGE);
+        for (const e of batch) {
+          this.lastSeq = e.seq;
+          this.dispatch(e);
+        }
+        if (batch.length < PAGE) return;
+      }
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private dispatch(e: StoredEvent): void {
+    const subs = this.subscribers.get(e.client_id);
+    if (!subs) return;
+    for (const s of subs) {
+      if (s.buffer) s.buffer.push(e);
+      else this.send(s, e);
+    }
+  }
+
+  private send(s: Subscriber, e: StoredEvent): void {
+    if (e.seq <= s.lastSeq) return;
+    s.lastSeq = e.seq;
+    try {
+      s.deliver(toStreamEvent(e));
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  /**
+   * Subscribe to a tenant's events. With `afterSeq`, replays what was stored after it first.
+   * Returns the unsubscribe function.
+   */
+  async subscribe(clientId: string, afterSeq: number | null, deliver: Deliver): Promise<() => void> {
+    const sub: Subscriber = { clientId, lastSeq: afterSeq ?? this.lastSeq, buffer: [], deliver };
+    let set = this.subscribers.get(clientId);
+    if (!set) {
+      set = new Set();
+      this.subscribers.set(clientId, set);
+    }
+    set.add(sub);
+    this.subscriberCount++;
+    const unsubscribe = () => {
+      if (set.delete(sub)) this.subscriberCount--;
+      if (set.size === 0 && this.subscribers.get(clientId) === set) this.subscribers.delete(clientId);
+    };
+    try {
+      if (afterSeq !== null) {
+        for (;;) {
+          const page = await readClientEventsAfter(this.db.kysely, clientId, sub.lastSeq, PAGE);
+          for (const e of page) this.send(sub, e);
+          if (page.length < PAGE) break;
+        }
+      }
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    const buffered = sub.buffer ?? [];
+    sub.buffer = null;
+    for (const e of buffered) this.send(sub, e);
+    return unsubscribe;
+  }
+}
+
+export function toStreamEvent(e: StoredEvent): StreamEvent {
+  return { seq: e.seq, type: e.type, data: e.data, timestamp: isoRequired(e.created_at) };
+}

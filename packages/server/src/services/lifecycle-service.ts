@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CommandPriority,
+  type CommandResultRequest,
+  type CommandResultResponse,
+  type ConfirmationResponse,
+  type InstanceLaunchedRequest,
+  type InstanceTerminatedRequest,
+  type LaunchInstanceMetadata,
+  type LaunchRequest,
+  type LaunchResponse,
+  type TerminateInstanceMetadata,
+  type TerminateResponse,
+} from '@spot/contract';
+import type { Tx } from '../db/executor.ts';
+import { DomainError, notFound } from '../domain/errors.ts';
+import { isLegal } from '../domain/state-machine.ts';
+import { writeAudit } from '../repositories/audit.ts';
+import { completeCommand, insertCommand, lockCommand } from '../repositories/commands.ts';
+import { appendEvent } from '../repositories/events-outbox.ts';
+import { findPrimary, insertInstance, lockInstance, updateInstance } from '../repositories/instances.ts';
+import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
+import { toInstanceJson } from '../views/instance.ts';
+import { iso, isoRequired } from '../views/time.ts';
+import type { ServiceContext } from './context.ts';
+import { applyTransition } from './transition.ts';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Launch, terminate and their confirmations: every step is one transaction. */
+export class LifecycleService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.ctx.db.kysely.transaction().execute(fn);
+  }
+
+  async launch(
+    clientId: string,
+    req: LaunchRequest,
+    requestId: string,
+    actor: string,
+  ): Promise<LaunchResponse> {
+    const now = this.ctx.now();
+    try {
+      return await this.tx(async (tx) => {
+        const agent = await tx
+          .selectFrom('agents')
+          .selectAll()
+          .where('id', '=', req.agent_id)
+          .where('client_id', '=', clientId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!agent) throw notFound('agent', req.agent_id);
+        const to = isLegal('request_launch', null);
+        if (to !== 'LAUNCHING') throw new Error('state machine lost request_launch');
+
+        const hasPrimary = Boolean(await findPrimary(tx, agent.id));
+        const role = req.role ?? (hasPrimary ? 'REPLICA' : 'PRIMARY');
+        if (role === 'PRIMARY' && hasPrimary) {
+          throw new DomainError('CONFLICT', `agent ${agent.logical_id} already has a primary instance`);
+        }
+        const instanceId = randomUUID();
+        const row = await insertInstance(tx, {
+          id: instanceId,
+          client_id: clientId,
+          agent_id: agent.id,
+          status: to,
+          role,
+          market: req.market ?? 'spot',
+          instance_type: req.instance_type,
+          availability_zone: req.availability_zone ?? null,
+          region: req.region ?? agent.region,
+          launch_requested_at: now,
+          status_changed_at: now,
+          created_at: now,
+          updated_at: now,
+        });
+        await insertLifecycleEvent(tx, {
+          instance_id: instanceId,
+          client_id: clientId,
+          event_type: 'LAUNCH_REQUESTED',
+          from_status: null,
+          to_status: to,
+          source: 'backend',
+          reason: 'manual',
+          confirmation_method: null,
+          cloud_instance_id: null,
+          metadata: {
+            instance_type: req.instance_type,
+            availability_zone: req.availability_zone ?? null,
+            actor,
+          },
+          at: now,
+        });
+        const metadata: LaunchInstanceMetadata = {
+          instance_id: instanceId,
+          instance_type: req.instance_type,
+          availability_zone: req.availability_zone ?? null,
+          region: row.region,
+          market: req.market ?? 'spot',
+          logical_id: agent.logical_id,
+          role,
+        };
+        const command = await insertCommand(tx, {
+          id: randomUUID(),
+          client_id: clientId,
+          agent_id: agent.id,
+          instance_id: instanceId,
+          command_type: 'LAUNCH_INSTANCE',
+          priority: CommandPriority.CRITICAL,
+          request_id: requestId,
+          metadata,
+          expires_at: new Date(now.getTime() + this.ctx.timings.commandTtlMs),
+        });
+        await appendEvent(tx, clientId, 'INSTANCE_LAUNCHING', { ...toInstanceJson(row) });
+        await writeAudit(tx, {
+          actor,
+          action: 'request_launch',
+          entity_type: 'instance',
+          entity_id: instanceId,
+          before: null,
+          after: { status: to, role, version: row.version },
+        });
+        return {
+          instance_id: instanceId,
+          status: 'LAUNCHING' as const,
+          launch_requested_at: isoRequired(now),
+          command_id: command.id,
+        };
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new DomainError('CONFLICT', 'a concurrent request created the same primary or command');
+      }
+      throw err;
+    }
+  }
+
+  async terminate(
+    clientId: string,
+    instanceId: string,
+    reasonText: string | undefined,
+    requestId: string,
+    actor: string,
+  ): Promise<TerminateResponse> {
+    const now = this.ctx.now();
+    return this.tx(async (tx) => {
+      const locked = await lockInstance(tx, instanceId);
+      if (!locked || locked.client_id !== clientId) throw notFound('instance', instanceId);
+      const { decision, row } = await applyTransition(
+        tx,
+        locked,
+        {
+          type: 'request_terminate',
+          at: now,
+          source: 'backend',
+          reason: 'manual',
+          detail: reasonText ?? null,
+        },
+        actor,
+      );
+      let commandId: string | null = null;
+      if (decision.kind === 'apply') {
+        const metadata: TerminateInstanceMetadata = {
+          instance_id: row.id,
+          cloud_instance_id: row.cloud_instance_id,
+          reason: reasonText ?? 'manual',
+        };
+        const cmd = await insertCommand(tx, {
+          id: randomUUID(),
+          client_id: clientId,
+          agent_id: row.agent_id,
+          instance_id: row.id,
+          command_type: 'TERMINATE_INSTANCE',
+          priority: CommandPriority.CRITICAL,
+          request_id: requestId,
+          metadata,
+          expires_at: new Date(now.getTime() + this.ctx.timings.commandTtlMs),
+        });
+        commandId = cmd.id;
+      }
+      return {
+        instance_id: row.id,
+        status: 'TERMINATING' as const,
+        termination_requested_at: iso(row.termination_requested_at) ?? isoRequired(now),
+        command_id: commandId,
+      };
+    });
+  }
+
+  async confirmLaunched(agentId: string, req: InstanceLaunchedRequest): Promise<ConfirmationResponse> {
+    const now = this.ctx.now();
+    return this.tx(async (tx) => {
+      const locked = await lockInstance(tx, req.instance_id);
+      if (!locked || locked.agent_id !== agentId) throw notFound('instance', req.instance_id);
+      const { decision, row } = await applyTransition(
+        tx,
+        locked,
+        { type: 'confirm_launch', cloud_instance_id: req.cloud_instance_id, at: now, source: 'agent' },
+        `agent:${agentId}`,
+      );
+      return { instance_id: row.id, status: row.status, outcome: outcomeOf(decision.kind) };
+    });
+  }
+
+  async confirmTerminated(agentId: string, req: InstanceTerminatedRequest): Promise<ConfirmationResponse> {
+    const now = this.ctx.now();
+    const external = req.source === 'external';
+    return this.tx(async (tx) => {
+      const locked = await lockInstance(tx, req.instance_id);
+      if (!locked || locked.agent_id !== agentId) throw notFound('instance', req.instance_id);
+      if (
+        req.cloud_instance_id &&
+        locked.cloud_instance_id &&
+        req.cloud_instance_id !== locked.cloud_instance_id
+      ) {
+        throw new DomainError('CONFLICT', 'cloud_instance_id does not match the instance', {
+          expected: locked.cloud_instance_id,
+        });
+      }
+      const { decision, row } = await applyTransition(
+        tx,
+        locked,
+        {
+          type: 'confirm_terminate',
+          at: now,
+          source: external ? 'external' : 'agent',
+          cloud_instance_id: req.cloud_instance_id ?? null,
+          method: external ? 'spot_interruption_notice' : 'agent_aws_poll',
+        },
+        `agent:${agentId}`,
+      );
+      return { instance_id: row.id, status: row.status, outcome: outcomeOf(decision.kind) };
+    });
+  }
+
+  /**
+   * An agent's report on a command. A failed launch fails its instance (with the AWS error
+   * code); a successful RunInstances records the cloud id while the instance still launches.
+   */
+  async commandResult(
+    agentId: string,
+    commandId: string,
+    body: CommandResultRequest,
+  ): Promise<CommandResultResponse> {
+    const now = this.ctx.now();
+    return this.tx(async (tx) => {
+      const cmd = await lockCommand(tx, agentId, commandId);
+      if (!cmd) throw notFound('command', commandId);
+      if (cmd.status === 'succeeded' || cmd.status === 'failed') {
+        return { command_id: cmd.id, status: cmd.status as 'succeeded' | 'failed', duplicate: true };
+      }
+      const status: 'succeeded' | 'failed' = body.success ? 'succeeded' : 'failed';
+      await completeCommand(tx, cmd.id, status, body.message ?? null, body.result);
+      const actor = `agent:${agentId}`;
+      const errorCode =
+        body.result?.error_code ??
+        (cmd.command_type === 'LAUNCH_INSTANCE' ? 'LaunchFailed' : 'TerminateFailed');
+
+      if (cmd.instance_id) {
+        const locked = await lockInstance(tx, cmd.instance_id);
+        if (locked && cmd.command_type === 'LAUNCH_INSTANCE') {
+          const cloudId = body.result?.cloud_instance_id;
+          if (!body.success) {
+            await applyTransition(
+              tx,
+              locked,
+              {
+                type: 'fail_launch',
+                error_code: errorCode,
+                message: body.message ?? null,
+                at: now,
+                source: 'agent',
+                reason: 'launch_error',
+              },
+              actor,
+            );
+          } else if (cloudId && !locked.cloud_instance_id) {
+            // Not a status change: the dashboard learns the cloud id while LAUNCHING.
+            const updated = await updateInstance(
+              tx,
+              locked.id,
+              locked.version,
+              { cloud_instance_id: cloudId },
+              now,
+            );
+            if (updated)
+              await appendEvent(tx, locked.client_id, 'INSTANCE_UPDATED', { ...toInstanceJson(updated) });
+          }
+        } else if (locked && cmd.command_type === 'TERMINATE_INSTANCE' && !body.success) {
+          await applyTransition(
+            tx,
+            locked,
+            {
+              type: 'fail_terminate',
+              error_code: errorCode,
+              message: body.message ?? null,
+              at: now,
+              source: 'agent',
+            },
+            actor,
+          );
+        }
+      }
+      await appendEvent(tx, cmd.client_id, 'COMMAND_EXECUTED', {
+        command_id: cmd.id,
+        agent_id: agentId,
+        instance_id: cmd.instance_id,
+        command_type: cmd.command_type,
+        success: body.success,
+        message: body.message ?? null,
+        ...(body.success ? {} : { error_code: errorCode }),
+      });
+      return { command_id: cmd.id, status, duplicate: false };
+    });
+  }
+}
+
+function outcomeOf(kind: 'apply' | 'duplicate' | 'late'): ConfirmationResponse['outcome'] {
+  return kind === 'apply' ? 'applied' : kind;
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  NoticeResponse,
+  PricingReportRequest,
+  RebalanceNoticeRequest,
+  TerminationNoticeRequest,
+} from '@spot/contract';
+import { PricePoint } from '@spot/contract';
+import type { Tx } from '../db/executor.ts';
+import { appendEvent } from '../repositories/events-outbox.ts';
+import { findByCloudId, lockInstance } from '../repositories/instances.ts';
+import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
+import { iso, isoRequired } from '../views/time.ts';
+import type { ServiceContext } from './context.ts';
+
+type AgentRef = { agentId: string; clientId: string };
+
+/** Interruption signals and price reports from agents. */
+export class NoticeService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async terminationNotice(agent: AgentRef, req: TerminationNoticeRequest): Promise<NoticeResponse> {
+    return this.record(agent, {
+      kind: 'termination_notice',
+      cloud_instance_id: req.cloud_instance_id,
+      instance_id: req.instance_id,
+      action: req.action,
+      notice_time: null,
+      deadline: new Date(req.time),
+      detected_at: req.detected_at ? new Date(req.detected_at) : this.ctx.now(),
+    });
+  }
+
+  async rebalanceNotice(agent: AgentRef, req: RebalanceNoticeRequest): Promise<NoticeResponse> {
+    return this.record(agent, {
+      kind: 'rebalance_recommendation',
+      cloud_instance_id: req.cloud_instance_id,
+      instance_id: req.instance_id,
+      action: null,
+      notice_time: new Date(req.notice_time),
+      deadline: null,
+      detected_at: req.detected_at ? new Date(req.detected_at) : this.ctx.now(),
+    });
+  }
+
+  /**
+   * One interruption record per (cloud instance, kind): the agent re-reports a notice until
+   * it is acknowledged, and only the first one raises an EMERGENCY_EVENT.
+   */
+  private async record(
+    agent: AgentRef,
+    n: {
+      kind: 'termination_notice' | 'rebalance_recommendation';
+      cloud_instance_id: string;
+      instance_id: string | undefined;
+      action: string | null;
+      notice_time: Date | null;
+      deadline: Date | null;
+      detected_at: Date;
+    },
+  ): Promise<NoticeResponse> {
+    const now = this.ctx.now();
+    return this.ctx.db.kysely.transaction().execute(async (tx) => {
+      const instance = await this.findInstance(tx, agent, n.instance_id, n.cloud_instance_id);
+      const id = randomUUID();
+      const inserted = await tx
+        .insertInto('interruptions')
+        .values({
+          id,
+          client_id: agent.clientId,
+          agent_id: agent.agentId,
+          instance_id: instance?.id ?? null,
+          cloud_instance_id: n.cloud_instance_id,
+          kind: n.kind,
+          action: n.action,
+          notice_time: n.notice_time,
+          deadline: n.deadline,
+          detected_at: n.detected_at,
+          received_at: now,
+        })
+        .onConflict((oc) => oc.columns(['cloud_instance_id', 'kind']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) {
+        const existing = await tx
+          .selectFrom('interruptions')
+          .select('id')
+          .where('cloud_instance_id', '=', n.cloud_instance_id)
+          .where('kind', '=', n.kind)
+          .executeTakeFirstOrThrow();
+        return { interruption_id: existing.id, duplicate: true };
+      }
+      if (instance) {
+        await insertLifecycleEvent(tx, {
+          instance_id: instance.id,
+          client_id: agent.clientId,
+          event_type: n.kind === 'termination_notice' ? 'INTERRUPTION_NOTICE' : 'REBALANCE_RECOMMENDATION',
+          from_status: instance.status,
+          to_status: instance.status,
+          source: 'agent',
+          reason: 'spot_interruption',
+          confirmation_method: null,
+          cloud_instance_id: n.cloud_instance_id,
+          metadata: { interruption_id: id, action: n.action, deadline: iso(n.deadline) },
+          at: now,
+        });
+      }
+      await appendEvent(tx, agent.clientId, 'EMERGENCY_EVENT', {
+        interruption_id: id,
+        kind: n.kind,
+        agent_id: agent.agentId,
+        instance_id: instance?.id ?? null,
+        cloud_instance_id: n.cloud_instance_id,
+        deadline: iso(n.deadline),
+        detected_at: isoRequired(n.detected_at),
+        action: n.action,
+      });
+      return { interruption_id: id, duplicate: false };
+    });
+  }
+
+  private async findInstance(tx: Tx, agent: AgentRef, instanceId: string | undefined, cloudId: string) {
+    if (instanceId) {
+      const row = await lockInstance(tx, instanceId);
+      if (row && row.agent_id === agent.agentId) return row;
+    }
+    return findByCloudId(tx, agent.agentId, cloudId);
+  }
+
+  /** Stores reported prices as staging snapshots and tells dashboards each pool's latest price. */
+  async pricingReport(agent: AgentRef, req: PricingReportRequest): Promise<{ accepted: number }> {
+    const points = req.prices.map((p) => PricePoint.parse(p));
+    return this.ctx.db.kysely.transaction().execute(async (tx) => {
+      const rows = await tx
+        .insertInto('price_snapshots')
+        .values(
+          points.map((p) => ({
+            client_id: agent.clientId,
+            agent_id: agent.agentId,
+            reporter_role: req.reporter_role ?? null,
+            region: p.region ?? null,
+            availability_zone: p.availability_zone,
+            instance_type: p.instance_type,
+            product_description: p.product_description,
+            spot_price: p.spot_price,
+            observed_at: new Date(p.timestamp),
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['agent_id', 'availability_zone', 'instance_type', 'product_description', 'observed_at'])
+            .doNothing(),
+        )
+        .returning('id')
+        .execute();
+      const latest = new Map<string, (typeof points)[number]>();
+      for (const p of points) {
+        const key = `${p.instance_type}|${p.availability_zone}`;
+        const cur = latest.get(key);
+        if (!cur || cur.timestamp < p.timestamp) latest.set(key, p);
+      }
+      if (rows.length > 0) {
+        for (const p of latest.values()) {
+          await appendEvent(tx, agent.clientId, 'PRICE_UPDATED', {
+            instance_type: p.instance_type,
+            availability_zone: p.availability_zone,
+            region: p.region ?? null,
+            spot_price: p.spot_price,
+            timestamp: new Date(p.timestamp).toISOString(),
+          });
+        }
+      }
+      return { accepted: rows.length };
+    });
+  }
+}
