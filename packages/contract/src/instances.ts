@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  AvailabilityZone,
-  Id,
-  InstanceType,
-  Metadata,
-  Region,
-  Timestamp,
-} from './common.ts';
+import { AvailabilityZone, Id, InstanceType, Metadata, Region, Timestamp } from './common.ts';
 import {
   ConfirmationMethod,
   EventSource,
