@@ -197,9 +197,9 @@ export function decide(current: InstanceState, action: Action): Decision {
           stream: streamTypeFor(to),
         };
       }
-      // Anything past LAUNCHING already had its launch settled: first confirmation won.
-      const kind =
-        current.launch_confirmed_at && current.cloud_instance_id === cloudId ? 'duplicate' : 'late';
+      // Anything past LAUNCHING had its launch settled: the first confirmation won. A repeat
+      // while still RUNNING on that cloud id is a duplicate; anything else arrives late.
+      const kind = from === 'RUNNING' && current.cloud_instance_id === cloudId ? 'duplicate' : 'late';
       return {
         kind,
         lifecycle: record(
