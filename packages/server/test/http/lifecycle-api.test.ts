@@ -17,12 +17,18 @@ describe('launch → confirm → terminate → confirm', () => {
     expect(launched.status).toBe('LAUNCHING');
     expect(launched.command_id).toBeTruthy();
 
-    const poll = await t.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, { token: agent.agent_token });
+    const poll = await t.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, {
+      token: agent.agent_token,
+    });
     expect(poll.status).toBe(200);
     expect(poll.body.commands).toHaveLength(1);
     const cmd = poll.body.commands[0];
     expect(cmd).toMatchObject({ id: launched.command_id, command_type: 'LAUNCH_INSTANCE', priority: 100 });
-    expect(cmd.metadata).toMatchObject({ instance_id: launched.instance_id, instance_type: 't3.medium', logical_id: 'web-1' });
+    expect(cmd.metadata).toMatchObject({
+      instance_id: launched.instance_id,
+      instance_type: 't3.medium',
+      logical_id: 'web-1',
+    });
 
     const ok = await t.request('POST', `/api/agents/${agent.agent_id}/instance-launched`, {
       token: agent.agent_token,
@@ -30,8 +36,15 @@ describe('launch → confirm → terminate → confirm', () => {
     });
     expect(ok.body).toMatchObject({ status: 'RUNNING', outcome: 'applied' });
 
-    const inst = await t.request('GET', `/api/client/instances/${launched.instance_id}`, { token: tenant.token });
-    expect(inst.body).toMatchObject({ status: 'RUNNING', role: 'PRIMARY', cloud_instance_id: 'i-0abc123', version: 2 });
+    const inst = await t.request('GET', `/api/client/instances/${launched.instance_id}`, {
+      token: tenant.token,
+    });
+    expect(inst.body).toMatchObject({
+      status: 'RUNNING',
+      role: 'PRIMARY',
+      cloud_instance_id: 'i-0abc123',
+      version: 2,
+    });
     expect(inst.body.launch_duration_seconds).toBeCloseTo(
       (Date.parse(inst.body.launch_confirmed_at) - Date.parse(inst.body.launch_requested_at)) / 1000,
       3,
@@ -53,17 +66,25 @@ describe('launch → confirm → terminate → confirm', () => {
     const active = await t.request('GET', '/api/client/instances', { token: tenant.token });
     expect(active.body.instances).toHaveLength(0);
     const history = await t.request('GET', '/api/client/instances/terminated', { token: tenant.token });
-    expect(history.body.instances.map((i: { instance_id: string }) => i.instance_id)).toEqual([launched.instance_id]);
+    expect(history.body.instances.map((i: { instance_id: string }) => i.instance_id)).toEqual([
+      launched.instance_id,
+    ]);
     expect(history.body.instances[0].termination_reason).toBe('scale down');
 
-    const events = await t.request('GET', `/api/client/instances/${launched.instance_id}/history`, { token: tenant.token });
+    const events = await t.request('GET', `/api/client/instances/${launched.instance_id}/history`, {
+      token: tenant.token,
+    });
     expect(events.body.events.map((e: { event_type: string }) => e.event_type)).toEqual([
       'LAUNCH_REQUESTED',
       'LAUNCH_CONFIRMED',
       'TERMINATE_REQUESTED',
       'TERMINATE_CONFIRMED',
     ]);
-    expect(events.body.events[1]).toMatchObject({ source: 'agent', confirmation_method: 'agent_aws_poll', cloud_instance_id: 'i-0abc123' });
+    expect(events.body.events[1]).toMatchObject({
+      source: 'agent',
+      confirmation_method: 'agent_aws_poll',
+      cloud_instance_id: 'i-0abc123',
+    });
   });
 
   it('answers repeated confirmations 2xx without a second event and never moves backwards', async () => {
@@ -85,7 +106,9 @@ describe('launch → confirm → terminate → confirm', () => {
     const late = await confirm();
     expect(late.status).toBe(200);
     expect(late.body).toMatchObject({ status: 'TERMINATED', outcome: 'late' });
-    const events = await t.request('GET', `/api/client/instances/${instance_id}/history`, { token: tenant.token });
+    const events = await t.request('GET', `/api/client/instances/${instance_id}/history`, {
+      token: tenant.token,
+    });
     const types = events.body.events.map((e: { event_type: string }) => e.event_type);
     expect(types.filter((x: string) => x === 'LAUNCH_CONFIRMED')).toHaveLength(1);
     expect(types).toContain('CONFIRMATION_DUPLICATE');
@@ -96,7 +119,9 @@ describe('launch → confirm → terminate → confirm', () => {
     const tenant = await t.newTenant();
     const agent = await tenant.registerAgent();
     const { instance_id } = await tenant.launch(agent.agent_id);
-    const res = await t.request('POST', `/api/client/instances/${instance_id}/terminate`, { token: tenant.token });
+    const res = await t.request('POST', `/api/client/instances/${instance_id}/terminate`, {
+      token: tenant.token,
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('INVALID_TRANSITION');
     const inst = await t.request('GET', `/api/client/instances/${instance_id}`, { token: tenant.token });
@@ -109,7 +134,11 @@ describe('launch → confirm → terminate → confirm', () => {
     const { instance_id, command_id } = await tenant.launch(agent.agent_id);
     const res = await t.request('POST', `/api/agents/${agent.agent_id}/commands/${command_id}/result`, {
       token: agent.agent_token,
-      body: { success: false, message: 'no capacity', result: { error_code: 'InsufficientInstanceCapacity' } },
+      body: {
+        success: false,
+        message: 'no capacity',
+        result: { error_code: 'InsufficientInstanceCapacity' },
+      },
     });
     expect(res.body).toMatchObject({ status: 'failed', duplicate: false });
     const inst = await t.request('GET', `/api/client/instances/${instance_id}`, { token: tenant.token });
@@ -154,10 +183,15 @@ describe('tenancy and credentials', () => {
     const agentA = await a.registerAgent();
     const agentB = await b.registerAgent();
     const { instance_id } = await a.launch(agentA.agent_id);
-    for (const path of [`/api/client/instances/${instance_id}`, `/api/client/instances/${instance_id}/history`]) {
+    for (const path of [
+      `/api/client/instances/${instance_id}`,
+      `/api/client/instances/${instance_id}/history`,
+    ]) {
       expect((await t.request('GET', path, { token: b.token })).status).toBe(404);
     }
-    const term = await t.request('POST', `/api/client/instances/${instance_id}/terminate`, { token: b.token });
+    const term = await t.request('POST', `/api/client/instances/${instance_id}/terminate`, {
+      token: b.token,
+    });
     expect(term.status).toBe(404);
     const launchForeign = await t.request('POST', '/api/client/instances/launch', {
       token: b.token,
@@ -183,7 +217,9 @@ describe('tenancy and credentials', () => {
     const a = await t.newTenant();
     expect((await t.request('GET', '/api/admin/clients', { token: a.token })).status).toBe(403);
     expect((await t.request('GET', '/api/admin/clients')).status).toBe(401);
-    expect((await t.request('GET', '/api/client/instances', { token: 'soc_not-a-real-token-xyz' })).status).toBe(401);
+    expect(
+      (await t.request('GET', '/api/client/instances', { token: 'soc_not-a-real-token-xyz' })).status,
+    ).toBe(401);
     const list = await t.request('GET', '/api/admin/clients', { token: ADMIN_TOKEN });
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(a.token);
@@ -208,8 +244,16 @@ describe('idempotency', () => {
     const agent = await tenant.registerAgent();
     const body = { agent_id: agent.agent_id, instance_type: 't3.medium' };
     const headers = { 'idempotency-key': 'launch-42' };
-    const first = await t.request('POST', '/api/client/instances/launch', { token: tenant.token, body, headers });
-    const second = await t.request('POST', '/api/client/instances/launch', { token: tenant.token, body, headers });
+    const first = await t.request('POST', '/api/client/instances/launch', {
+      token: tenant.token,
+      body,
+      headers,
+    });
+    const second = await t.request('POST', '/api/client/instances/launch', {
+      token: tenant.token,
+      body,
+      headers,
+    });
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
     expect(second.body).toEqual(first.body);
@@ -224,7 +268,9 @@ describe('idempotency', () => {
     const active = await t.request('GET', '/api/client/instances', { token: tenant.token });
     expect(active.body.instances).toHaveLength(1);
     // The key became the command's request id, i.e. RunInstances' ClientToken.
-    const poll = await t.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, { token: agent.agent_token });
+    const poll = await t.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, {
+      token: agent.agent_token,
+    });
     expect(poll.body.commands[0].request_id).toBe('launch-42');
   });
 
@@ -244,7 +290,9 @@ describe('idempotency', () => {
     const body = { agent_id: agent.agent_id, instance_type: 't3.medium' };
     const headers = { 'idempotency-key': 'same-time' };
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => t.request('POST', '/api/client/instances/launch', { token: tenant.token, body, headers })),
+      Array.from({ length: 5 }, () =>
+        t.request('POST', '/api/client/instances/launch', { token: tenant.token, body, headers }),
+      ),
     );
     for (const r of results) expect([202, 409]).toContain(r.status);
     const active = await t.request('GET', '/api/client/instances', { token: tenant.token });

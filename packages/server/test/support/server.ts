@@ -14,7 +14,11 @@ export interface TestServer {
   testDb: TestDatabase;
   /** Base URL when started with listen: true. */
   url: string;
-  request(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{
+  request(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{
     status: number;
     body: any;
     headers: Record<string, unknown>;
@@ -86,7 +90,12 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
       async registerAgent(logicalId = `web-${randomUUID().slice(0, 6)}`) {
         const r = await request('POST', '/api/agents/register', {
           token,
-          body: { logical_id: logicalId, region: 'us-east-1', instance_type: 't3.medium', availability_zone: 'us-east-1a' },
+          body: {
+            logical_id: logicalId,
+            region: 'us-east-1',
+            instance_type: 't3.medium',
+            availability_zone: 'us-east-1a',
+          },
         });
         if (r.status !== 200) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`);
         return r.body;

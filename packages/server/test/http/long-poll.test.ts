@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ listen: true });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const poll = (agentId: string, token: string, wait: number, signal?: AbortSignal) =>
+  fetch(`${t.url}/api/agents/${agentId}/pending-commands?wait=${wait}`, {
+    headers: { authorization: `Bearer ${token}` },
+    ...(signal ? { signal } : {}),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+describe('pending-commands long-poll', () => {
+  it('returns as soon as a command is queued, not at the end of the wait', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    const started = Date.now();
+    const pending = poll(agent.agent_id, agent.agent_token, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    const launched = await tenant.launch(agent.agent_id);
+    const res = await pending;
+    const elapsed = Date.now() - started;
+    expect(res.body.commands.map((c: { id: string }) => c.id)).toEqual([launched.command_id]);
+    // Far below the 20 s wait: it was woken by the queueing, not by the timeout.
+    expect(elapsed).toBeLessThan(10_000);
+  });
+
+  it('answers an empty list after the wait when nothing is queued', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    const started = Date.now();
+    const res = await poll(agent.agent_id, agent.agent_token, 0.3);
+    expect(res.body.commands).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('delivers highest priority first and never the same command twice', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    const { instance_id, command_id: launchCmd } = await tenant.launch(agent.agent_id);
+    // Give the queue a lower-priority command next to the critical one.
+    await t.db.kysely
+      .insertInto('commands')
+      .values({
+        id: crypto.randomUUID(),
+        client_id: tenant.clientId,
+        agent_id: agent.agent_id,
+        instance_id,
+        command_type: 'SWITCH_POOL',
+        priority: 25,
+        request_id: 'low-1',
+        metadata: '{}',
+        expires_at: new Date(Date.now() + 60_000),
+      })
+      .execute();
+    const [a, b] = await Promise.all([
+      poll(agent.agent_id, agent.agent_token, 0),
+      poll(agent.agent_id, agent.agent_token, 0),
+    ]);
+    const all = [...a.body.commands, ...b.body.commands];
+    expect(all).toHaveLength(2);
+    expect(new Set(all.map((c: { id: string }) => c.id)).size).toBe(2);
+    const both = await poll(agent.agent_id, agent.agent_token, 0);
+    expect(both.body.commands).toEqual([]);
+    const merged = [...a.body.commands, ...b.body.commands].sort((x: any, y: any) => y.priority - x.priority);
+    expect(merged[0].id).toBe(launchCmd);
+  });
+
+  it('orders a single batch by priority', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    const { instance_id, command_id } = await tenant.launch(agent.agent_id);
+    await t.db.kysely
+      .insertInto('commands')
+      .values({
+        id: crypto.randomUUID(),
+        client_id: tenant.clientId,
+        agent_id: agent.agent_id,
+        instance_id,
+        command_type: 'SWITCH_POOL',
+        priority: 10,
+        request_id: 'maint-1',
+        metadata: '{}',
+        expires_at: new Date(Date.now() + 60_000),
+        created_at: new Date(Date.now() - 60_000),
+      })
+      .execute();
+    const res = await poll(agent.agent_id, agent.agent_token, 0);
+    expect(res.body.commands.map((c: any) => c.priority)).toEqual([100, 10]);
+    expect(res.body.commands[0].id).toBe(command_id);
+  });
+
+  it('re-delivers a command whose result never came, after the lease', async () => {
+    const s = await startTestServer({ env: { COMMAND_LEASE_SECONDS: '0.3' } });
+    try {
+      const tenant = await s.newTenant();
+      const agent = await s.newTenant().then(() => tenant.registerAgent());
+      const { command_id } = await tenant.launch(agent.agent_id);
+      const get = () =>
+        s.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, { token: agent.agent_token });
+      expect((await get()).body.commands[0].id).toBe(command_id);
+      expect((await get()).body.commands).toEqual([]);
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await get()).body.commands[0].id).toBe(command_id);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('rejects bad wait values with 400', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    for (const q of ['wait=-1', 'wait=abc', 'wait=61', 'limit=0']) {
+      const r = await fetch(`${t.url}/api/agents/${agent.agent_id}/pending-commands?${q}`, {
+        headers: { authorization: `Bearer ${agent.agent_token}` },
+      });
+      expect(r.status).toBe(400);
+    }
+  });
+});
