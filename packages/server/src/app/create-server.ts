@@ -74,6 +74,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const bus = new EventBus(db, (err) => log.error({ err }, 'event bus error'));
   const waiters = new CommandWaiters(db);
   await bus.start();
+  ctx.publishCommitted = (events) => bus.publishCommitted(events);
   await waiters.start();
   const metrics = createMetrics();
   const app = await buildApp({

@@ -6,6 +6,7 @@ import { listStuck, lockInstance } from '../repositories/instances.ts';
 import type { AgentService } from '../services/agent-service.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { applyTransition } from '../services/transition.ts';
+import { inTransaction } from '../services/unit-of-work.ts';
 
 export interface JobDeps {
   ctx: ServiceContext;
@@ -94,7 +95,7 @@ export type JobName = keyof typeof JOBS;
 
 export async function runJobOnce(name: JobName, deps: JobDeps): Promise<number | null> {
   const job: JobDefinition = JOBS[name];
-  return deps.ctx.db.kysely.transaction().execute(async (tx) => {
+  return inTransaction(deps.ctx, async (tx) => {
     const got = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${job.lockKey}) AS ok`.execute(
       tx,
     );

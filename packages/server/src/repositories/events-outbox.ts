@@ -31,10 +31,22 @@ export async function appendEvent(
   const row = await tx
     .insertInto('events')
     .values({ client_id: clientId, type, data: JSON.stringify(data) })
-    .returning('seq')
+    .returning(['seq', 'created_at'])
     .executeTakeFirstOrThrow();
   await sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(row.seq)})`.execute(tx);
+  const list = appendedInTx.get(tx) ?? [];
+  list.push({ seq: row.seq, client_id: clientId, type, data, created_at: row.created_at });
+  appendedInTx.set(tx, list);
   return row.seq;
+}
+
+/** Events appended in a transaction, for the local fast path once it has committed. */
+const appendedInTx = new WeakMap<Tx, StoredEvent[]>();
+
+export function takeAppended(tx: Tx): StoredEvent[] {
+  const list = appendedInTx.get(tx) ?? [];
+  appendedInTx.delete(tx);
+  return list;
 }
 
 export async function readEventsAfter(db: Executor, afterSeq: number, limit: number): Promise<StoredEvent[]> {

@@ -16,16 +16,22 @@ import { appendEvent } from '../repositories/events-outbox.ts';
 import { findByCloudId, listAgentInstancesIn } from '../repositories/instances.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import { HeartbeatBatcher } from './heartbeat-batcher.ts';
 import { applyTransition } from './transition.ts';
+import { inTransaction } from './unit-of-work.ts';
 
 /** Agent registration, heartbeats and the online/offline status that follows them. */
 export class AgentService {
-  constructor(private readonly ctx: ServiceContext) {}
+  private readonly heartbeats: HeartbeatBatcher;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.heartbeats = new HeartbeatBatcher(ctx.db);
+  }
 
   async register(clientId: string, req: RegisterRequest): Promise<RegisterResponse> {
     const now = this.ctx.now();
     const token = generateToken('agent');
-    return this.ctx.db.kysely.transaction().execute(async (tx) => {
+    return inTransaction(this.ctx, async (tx) => {
       const existing = await tx
         .selectFrom('agents')
         .selectAll()
@@ -94,8 +100,9 @@ export class AgentService {
   }
 
   /**
-   * The hot path. An online agent's heartbeat is one UPDATE; only an agent coming back from
-   * offline takes the transaction that flips it and its instances back with events.
+   * The hot path. An online agent's heartbeat joins a batched UPDATE (HeartbeatBatcher);
+   * only an agent coming back from offline takes the transaction that flips it and its
+   * instances back, with events.
    */
   async heartbeat(agentId: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
     const now = this.ctx.now();
@@ -106,31 +113,34 @@ export class AgentService {
       ...(req.instance_type ? { instance_type: req.instance_type } : {}),
       ...(req.availability_zone ? { availability_zone: req.availability_zone } : {}),
     };
-    const res = await k
-      .updateTable('agents')
-      .set(patch)
-      .where('id', '=', agentId)
-      .where('status', '=', 'online')
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) {
-      await k.transaction().execute(async (tx) => {
-        const agent = await tx
-          .selectFrom('agents')
-          .selectAll()
-          .where('id', '=', agentId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!agent) throw notFound('agent', agentId);
-        await tx.updateTable('agents').set(patch).where('id', '=', agentId).execute();
-        if (agent.status === 'offline')
-          await this.setOnline(tx, agentId, agent.logical_id, agent.client_id, now);
-      });
-    }
+    const pending = await this.heartbeats.record(agentId, {
+      at: now,
+      cloud_instance_id: req.cloud_instance_id ?? null,
+      instance_type: req.instance_type ?? null,
+      availability_zone: req.availability_zone ?? null,
+    });
+    if (pending !== null) return this.heartbeatAnswer(now, pending);
+    await inTransaction(this.ctx, async (tx) => {
+      const agent = await tx
+        .selectFrom('agents')
+        .selectAll()
+        .where('id', '=', agentId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!agent) throw notFound('agent', agentId);
+      await tx.updateTable('agents').set(patch).where('id', '=', agentId).execute();
+      if (agent.status === 'offline')
+        await this.setOnline(tx, agentId, agent.logical_id, agent.client_id, now);
+    });
+    return this.heartbeatAnswer(now, await countOpenCommands(k, agentId));
+  }
+
+  private heartbeatAnswer(now: Date, pending: number): HeartbeatResponse {
     return {
       ok: true,
       agent_status: 'online',
       server_time: isoRequired(now),
-      pending_commands: await countOpenCommands(k, agentId),
+      pending_commands: Number(pending),
     };
   }
 

@@ -4,6 +4,7 @@ import { generateToken, hashToken } from '../auth/tokens.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import { inTransaction } from './unit-of-work.ts';
 
 /** Tenants. The token is returned once at creation; only its hash is kept. */
 export class ClientService {
@@ -12,7 +13,7 @@ export class ClientService {
   async create(name: string, actor: string, presetToken?: string): Promise<CreateClientResponse> {
     const id = randomUUID();
     const token = presetToken ?? generateToken('client');
-    await this.ctx.db.kysely.transaction().execute(async (tx) => {
+    await inTransaction(this.ctx, async (tx) => {
       await tx
         .insertInto('clients')
         .values({ id, name, token_hash: hashToken(token) })

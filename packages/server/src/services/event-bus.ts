@@ -81,6 +81,7 @@ export class EventBus {
       for (;;) {
         const batch = await readEventsAfter(this.db.kysely, this.lastSeq, PAGE);
         for (const e of batch) {
+          if (e.seq <= this.lastSeq) continue; // already published on the local fast path
           this.lastSeq = e.seq;
           this.dispatch(e);
         }
@@ -91,20 +92,39 @@ export class EventBus {
     }
   }
 
-  private dispatch(e: StoredEvent): void {
-    const subs = this.subscribers.get(e.client_id);
-    if (!subs) return;
-    for (const s of subs) {
-      if (s.buffer) s.buffer.push(e);
-      else this.send(s, e);
+  /**
+   * Local fast path: events this process just committed go out without waiting for NOTIFY
+   * and a read. Only when they directly follow what the bus has delivered — otherwise an
+   * older event (another replica's, or one still in flight) could be overtaken, so the
+   * ordinary read-in-order path takes over.
+   */
+  publishCommitted(events: StoredEvent[]): void {
+    for (const e of events) {
+      if (e.seq !== this.lastSeq + 1) {
+        this.poke();
+        return;
+      }
+      this.lastSeq = e.seq;
+      this.dispatch(e);
     }
   }
 
-  private send(s: Subscriber, e: StoredEvent): void {
-    if (e.seq <= s.lastSeq) return;
-    s.lastSeq = e.seq;
+  private dispatch(e: StoredEvent): void {
+    const subs = this.subscribers.get(e.client_id);
+    if (!subs) return;
+    // One object per event for all subscribers, so transports can serialise it once.
+    const event = toStreamEvent(e);
+    for (const s of subs) {
+      if (s.buffer) s.buffer.push(e);
+      else this.send(s, e.seq, event);
+    }
+  }
+
+  private send(s: Subscriber, seq: number, event: StreamEvent): void {
+    if (seq <= s.lastSeq) return;
+    s.lastSeq = seq;
     try {
-      s.deliver(toStreamEvent(e));
+      s.deliver(event);
     } catch (err) {
       this.onError(err);
     }
@@ -131,7 +151,7 @@ export class EventBus {
       if (afterSeq !== null) {
         for (;;) {
           const page = await readClientEventsAfter(this.db.kysely, clientId, sub.lastSeq, PAGE);
-          for (const e of page) this.send(sub, e);
+          for (const e of page) this.send(sub, e.seq, toStreamEvent(e));
           if (page.length < PAGE) break;
         }
       }
@@ -141,7 +161,7 @@ export class EventBus {
     }
     const buffered = sub.buffer ?? [];
     sub.buffer = null;
-    for (const e of buffered) this.send(sub, e);
+    for (const e of buffered) this.send(sub, e.seq, toStreamEvent(e));
     return unsubscribe;
   }
 }

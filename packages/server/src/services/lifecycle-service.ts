@@ -24,6 +24,7 @@ import { toInstanceJson } from '../views/instance.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import { applyTransition } from './transition.ts';
+import { inTransaction } from './unit-of-work.ts';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -32,7 +33,7 @@ export class LifecycleService {
   constructor(private readonly ctx: ServiceContext) {}
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.ctx.db.kysely.transaction().execute(fn);
+    return inTransaction(this.ctx, fn);
   }
 
   async launch(

@@ -12,6 +12,7 @@ import { findByCloudId, lockInstance } from '../repositories/instances.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import { inTransaction } from './unit-of-work.ts';
 
 type AgentRef = { agentId: string; clientId: string };
 
@@ -60,7 +61,7 @@ export class NoticeService {
     },
   ): Promise<NoticeResponse> {
     const now = this.ctx.now();
-    return this.ctx.db.kysely.transaction().execute(async (tx) => {
+    return inTransaction(this.ctx, async (tx) => {
       const instance = await this.findInstance(tx, agent, n.instance_id, n.cloud_instance_id);
       const id = randomUUID();
       const inserted = await tx
@@ -130,7 +131,7 @@ export class NoticeService {
   /** Stores reported prices as staging snapshots and tells dashboards each pool's latest price. */
   async pricingReport(agent: AgentRef, req: PricingReportRequest): Promise<{ accepted: number }> {
     const points = req.prices.map((p) => PricePoint.parse(p));
-    return this.ctx.db.kysely.transaction().execute(async (tx) => {
+    return inTransaction(this.ctx, async (tx) => {
       const rows = await tx
         .insertInto('price_snapshots')
         .values(

@@ -1,0 +1,11 @@
+// `npm run bench` runs this once per database (TEST_DB=pglite|postgres) and prints figures.
+import { runCommandBench } from './command-latency.ts';
+import { runHeartbeatBench } from './heartbeat-throughput.ts';
+import { runSseBench } from './sse-latency.ts';
+
+const which = process.argv[2] ?? 'all';
+console.log(`\n# control plane on ${process.env.TEST_DB === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'}`);
+if (which === 'all' || which === 'sse') await runSseBench();
+if (which === 'all' || which === 'commands') await runCommandBench();
+if (which === 'all' || which === 'heartbeats') await runHeartbeatBench();
+process.exit(0);
