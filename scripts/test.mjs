@@ -34,7 +34,9 @@ const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432
 if (await reachable(url)) {
   console.log(`\n=== database-backed projects on PostgreSQL (${new URL(url).host}) ===\n`);
   const projects = DB_PROJECTS.flatMap((p) => ['--project', p]);
-  failed = vitest([...projects, '--passWithNoTests'], { TEST_DB: 'postgres', TEST_DATABASE_URL: url }) !== 0 || failed;
+  failed =
+    vitest([...projects, '--passWithNoTests'], { TEST_DB: 'postgres', TEST_DATABASE_URL: url }) !== 0 ||
+    failed;
 } else if (process.env.REQUIRE_POSTGRES === '1') {
   console.error(`\nPostgreSQL at ${new URL(url).host} does not answer, and REQUIRE_POSTGRES=1`);
   failed = true;

@@ -69,10 +69,6 @@ export async function sseLatency(clients: number, events: number): Promise<Retur
     const latencies = report.filter(([id]) => sent.has(id)).map(([id, at]) => at - sent.get(id)!);
     const expected = clients * events;
     if (latencies.length !== expected) console.log(`  ! ${expected - latencies.length} deliveries missing`);
-    const g = globalThis as any;
-    if (g.__fan) console.log('fanout', summarize(g.__fan), 'query', summarize(g.__q));
-    g.__fan = [];
-    g.__q = [];
     return summarize(latencies);
   } finally {
     await t.close();

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark, printing its figures, on embedded PGlite and (when the
+// local server answers) on PostgreSQL. Figures are measured on this machine, in this run.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+
+const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const only = process.argv[2];
+
+function reachable(u) {
+  const p = new URL(u);
+  return new Promise((resolve) => {
+    const s = net.connect({ host: p.hostname, port: Number(p.port || 5432) });
+    s.setTimeout(1000);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+  });
+}
+
+function run(script, env, args = []) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  });
+  return r.status ?? 1;
+}
+
+const databases = [{ TEST_DB: 'pglite' }];
+if (await reachable(url)) databases.push({ TEST_DB: 'postgres', TEST_DATABASE_URL: url });
+else console.log(`(PostgreSQL at ${new URL(url).host} does not answer: PostgreSQL figures skipped)`);
+
+const suites = [
+  ['server', 'packages/server/bench/run.ts'],
+  ['e2e', 'packages/e2e/bench/run.ts'],
+  ['web', 'packages/web/bench/run.ts'],
+].filter(([name, file]) => (!only || only === name) && existsSync(file));
+
+let failed = false;
+for (const [, file] of suites) {
+  for (const env of databases) failed = run(file, env) !== 0 || failed;
+}
+process.exit(failed ? 1 : 0);
