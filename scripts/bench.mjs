@@ -3,21 +3,10 @@
 // local server answers) on PostgreSQL. Figures are measured on this machine, in this run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
+import { reachable, testDatabaseUrl } from './lib/postgres.mjs';
 
-const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const url = testDatabaseUrl;
 const only = process.argv[2];
-
-function reachable(u) {
-  const p = new URL(u);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: p.hostname, port: Number(p.port || 5432) });
-    s.setTimeout(1000);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-}
 
 function run(script, env, args = []) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {

@@ -3,7 +3,7 @@
 // on PostgreSQL (TEST_DATABASE_URL, or the local server on 127.0.0.1:5432 when it answers).
 // REQUIRE_POSTGRES=1 (set by CI) turns "no PostgreSQL" into a failure instead of a skip.
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
+import { reachable, testDatabaseUrl } from './lib/postgres.mjs';
 
 const DB_PROJECTS = ['server', 'e2e'];
 const extra = process.argv.slice(2);
@@ -16,21 +16,10 @@ function vitest(args, env) {
   return r.status ?? 1;
 }
 
-function reachable(url) {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
-    s.setTimeout(1000);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-}
-
 console.log('\n=== test suite on embedded PGlite ===\n');
 let failed = vitest([], { TEST_DB: 'pglite' }) !== 0;
 
-const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const url = testDatabaseUrl;
 if (await reachable(url)) {
   console.log(`\n=== database-backed projects on PostgreSQL (${new URL(url).host}) ===\n`);
   const projects = DB_PROJECTS.flatMap((p) => ['--project', p]);
