@@ -3,6 +3,11 @@ import { Timestamp } from './common.ts';
 
 export const CreateClientRequest = z.object({
   name: z.string().trim().min(1).max(100),
+  token: z
+    .string()
+    .regex(/^[\x21-\x7e]{24,200}$/, '24-200 printable characters')
+    .optional()
+    .describe('bring your own client token (e.g. DEMO_CLIENT_TOKEN); default: generated'),
 });
 export type CreateClientRequest = z.infer<typeof CreateClientRequest>;
 

@@ -77,6 +77,7 @@ export const ConfirmationMethod = z.enum([
   'new_primary_health_check',
   'spot_interruption_notice',
   'eventbridge',
+  'agent_registration',
 ]);
 export type ConfirmationMethod = z.infer<typeof ConfirmationMethod>;
 

@@ -26,7 +26,13 @@ export interface InstanceState {
 }
 
 export type Action =
-  | { type: 'confirm_launch'; cloud_instance_id: string; at: Date; source: EventSource }
+  | {
+      type: 'confirm_launch';
+      cloud_instance_id: string;
+      at: Date;
+      source: EventSource;
+      method?: ConfirmationMethod;
+    }
   | {
       type: 'fail_launch';
       error_code: string;
@@ -191,7 +197,7 @@ export function decide(current: InstanceState, action: Action): Decision {
           kind: 'apply',
           patch: { status: to, cloud_instance_id: cloudId, launch_confirmed_at: action.at },
           lifecycle: record('LAUNCH_CONFIRMED', action.source, {
-            confirmation_method: 'agent_aws_poll',
+            confirmation_method: action.method ?? 'agent_aws_poll',
             cloud_instance_id: cloudId,
           }),
           stream: streamTypeFor(to),

@@ -17,6 +17,7 @@ import { findByCloudId, listAgentInstancesIn } from '../repositories/instances.t
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import { HeartbeatBatcher } from './heartbeat-batcher.ts';
+import { insertLaunchingInstance } from './lifecycle-service.ts';
 import { applyTransition } from './transition.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -89,7 +90,10 @@ export class AgentService {
         before: existing ? { ...existing, status: existing.status } : null,
         after: { logical_id: req.logical_id, ...fields },
       });
-      const own = req.cloud_instance_id ? await findByCloudId(tx, agentId, req.cloud_instance_id) : undefined;
+      let own = req.cloud_instance_id ? await findByCloudId(tx, agentId, req.cloud_instance_id) : undefined;
+      if (!own && req.cloud_instance_id && req.instance_type) {
+        own = await this.adopt(tx, clientId, agentId, req, now);
+      }
       return {
         agent_id: agentId,
         agent_token: token,
@@ -97,6 +101,43 @@ export class AgentService {
         instance_id: own?.id ?? null,
       };
     });
+  }
+
+  /**
+   * An agent started on an instance we have no record of (bootstrapped by hand, or by an
+   * autoscaling group): the instance it runs on joins the lifecycle as an instance of its
+   * agent — through LAUNCHING, confirmed by the agent's own IMDS identity — so its
+   * interruptions and termination are tracked like any other.
+   */
+  private async adopt(tx: Tx, clientId: string, agentId: string, req: RegisterRequest, now: Date) {
+    const row = await insertLaunchingInstance(tx, {
+      clientId,
+      agentId,
+      logicalId: req.logical_id,
+      role: undefined,
+      market: 'spot',
+      instanceType: req.instance_type!,
+      availabilityZone: req.availability_zone ?? null,
+      region: req.region ?? null,
+      cloudInstanceId: req.cloud_instance_id!,
+      source: 'agent',
+      reason: null,
+      metadata: { actor: `agent:${agentId}`, adopted: true },
+      at: now,
+    });
+    const { row: running } = await applyTransition(
+      tx,
+      row,
+      {
+        type: 'confirm_launch',
+        cloud_instance_id: req.cloud_instance_id!,
+        at: now,
+        source: 'agent',
+        method: 'agent_registration',
+      },
+      `agent:${agentId}`,
+    );
+    return running;
   }
 
   /**

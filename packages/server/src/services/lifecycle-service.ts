@@ -4,6 +4,7 @@ import {
   type CommandResultRequest,
   type CommandResultResponse,
   type ConfirmationResponse,
+  type EventSource,
   type InstanceLaunchedRequest,
   type InstanceTerminatedRequest,
   type LaunchInstanceMetadata,
@@ -11,6 +12,7 @@ import {
   type LaunchResponse,
   type TerminateInstanceMetadata,
   type TerminateResponse,
+  type TransitionReason,
 } from '@spot/contract';
 import type { Tx } from '../db/executor.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
@@ -20,7 +22,7 @@ import { completeCommand, insertCommand, lockCommand } from '../repositories/com
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { findPrimary, insertInstance, lockInstance, updateInstance } from '../repositories/instances.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
-import { toInstanceJson } from '../views/instance.ts';
+import { type InstanceRow, toInstanceJson } from '../views/instance.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import { applyTransition } from './transition.ts';
@@ -53,47 +55,23 @@ export class LifecycleService {
           .forUpdate()
           .executeTakeFirst();
         if (!agent) throw notFound('agent', req.agent_id);
-        const to = isLegal('request_launch', null);
-        if (to !== 'LAUNCHING') throw new Error('state machine lost request_launch');
-
-        const hasPrimary = Boolean(await findPrimary(tx, agent.id));
-        const role = req.role ?? (hasPrimary ? 'REPLICA' : 'PRIMARY');
-        if (role === 'PRIMARY' && hasPrimary) {
-          throw new DomainError('CONFLICT', `agent ${agent.logical_id} already has a primary instance`);
-        }
-        const instanceId = randomUUID();
-        const row = await insertInstance(tx, {
-          id: instanceId,
-          client_id: clientId,
-          agent_id: agent.id,
-          status: to,
-          role,
+        const row = await insertLaunchingInstance(tx, {
+          clientId,
+          agentId: agent.id,
+          logicalId: agent.logical_id,
+          role: req.role,
           market: req.market ?? 'spot',
-          instance_type: req.instance_type,
-          availability_zone: req.availability_zone ?? null,
+          instanceType: req.instance_type,
+          availabilityZone: req.availability_zone ?? null,
           region: req.region ?? agent.region,
-          launch_requested_at: now,
-          status_changed_at: now,
-          created_at: now,
-          updated_at: now,
-        });
-        await insertLifecycleEvent(tx, {
-          instance_id: instanceId,
-          client_id: clientId,
-          event_type: 'LAUNCH_REQUESTED',
-          from_status: null,
-          to_status: to,
+          cloudInstanceId: null,
           source: 'backend',
           reason: 'manual',
-          confirmation_method: null,
-          cloud_instance_id: null,
-          metadata: {
-            instance_type: req.instance_type,
-            availability_zone: req.availability_zone ?? null,
-            actor,
-          },
+          metadata: { actor },
           at: now,
         });
+        const instanceId = row.id;
+        const role = row.role as 'PRIMARY' | 'REPLICA';
         const metadata: LaunchInstanceMetadata = {
           instance_id: instanceId,
           instance_type: req.instance_type,
@@ -113,15 +91,6 @@ export class LifecycleService {
           request_id: requestId,
           metadata,
           expires_at: new Date(now.getTime() + this.ctx.timings.commandTtlMs),
-        });
-        await appendEvent(tx, clientId, 'INSTANCE_LAUNCHING', { ...toInstanceJson(row) });
-        await writeAudit(tx, {
-          actor,
-          action: 'request_launch',
-          entity_type: 'instance',
-          entity_id: instanceId,
-          before: null,
-          after: { status: to, role, version: row.version },
         });
         return {
           instance_id: instanceId,
@@ -320,4 +289,75 @@ export class LifecycleService {
 
 function outcomeOf(kind: 'apply' | 'duplicate' | 'late'): ConfirmationResponse['outcome'] {
   return kind === 'apply' ? 'applied' : kind;
+}
+
+/**
+ * A new instance enters the lifecycle here, and only here: LAUNCHING, with its
+ * LAUNCH_REQUESTED lifecycle event, INSTANCE_LAUNCHING event and audit entry. The role is
+ * PRIMARY when the agent has none (unless asked otherwise); a second PRIMARY is refused.
+ */
+export async function insertLaunchingInstance(
+  tx: Tx,
+  p: {
+    clientId: string;
+    agentId: string;
+    logicalId: string;
+    role: 'PRIMARY' | 'REPLICA' | undefined;
+    market: 'spot' | 'on-demand';
+    instanceType: string;
+    availabilityZone: string | null;
+    region: string | null;
+    cloudInstanceId: string | null;
+    source: EventSource;
+    reason: TransitionReason | null;
+    metadata: Record<string, unknown>;
+    at: Date;
+  },
+): Promise<InstanceRow> {
+  const to = isLegal('request_launch', null);
+  if (to !== 'LAUNCHING') throw new Error('state machine lost request_launch');
+  const hasPrimary = Boolean(await findPrimary(tx, p.agentId));
+  const role = p.role ?? (hasPrimary ? 'REPLICA' : 'PRIMARY');
+  if (role === 'PRIMARY' && hasPrimary) {
+    throw new DomainError('CONFLICT', `agent ${p.logicalId} already has a primary instance`);
+  }
+  const row = await insertInstance(tx, {
+    id: randomUUID(),
+    client_id: p.clientId,
+    agent_id: p.agentId,
+    status: to,
+    role,
+    market: p.market,
+    cloud_instance_id: p.cloudInstanceId,
+    instance_type: p.instanceType,
+    availability_zone: p.availabilityZone,
+    region: p.region,
+    launch_requested_at: p.at,
+    status_changed_at: p.at,
+    created_at: p.at,
+    updated_at: p.at,
+  });
+  await insertLifecycleEvent(tx, {
+    instance_id: row.id,
+    client_id: p.clientId,
+    event_type: 'LAUNCH_REQUESTED',
+    from_status: null,
+    to_status: to,
+    source: p.source,
+    reason: p.reason,
+    confirmation_method: null,
+    cloud_instance_id: p.cloudInstanceId,
+    metadata: { instance_type: p.instanceType, availability_zone: p.availabilityZone, ...p.metadata },
+    at: p.at,
+  });
+  await appendEvent(tx, p.clientId, 'INSTANCE_LAUNCHING', { ...toInstanceJson(row) });
+  await writeAudit(tx, {
+    actor: String(p.metadata.actor ?? p.source),
+    action: 'request_launch',
+    entity_type: 'instance',
+    entity_id: row.id,
+    before: null,
+    after: { status: to, role, version: row.version },
+  });
+  return row;
 }

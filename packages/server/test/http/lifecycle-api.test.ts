@@ -313,3 +313,36 @@ describe('documentation', () => {
     }
   });
 });
+
+describe('adoption at registration', () => {
+  it('brings the agent’s own instance into the lifecycle through LAUNCHING, once', async () => {
+    const tenant = await t.newTenant();
+    const body = {
+      logical_id: 'adopted-1',
+      cloud_instance_id: 'i-0ad0',
+      instance_type: 'm5.large',
+      availability_zone: 'us-east-1b',
+      region: 'us-east-1',
+    };
+    const first = await t.request('POST', '/api/agents/register', { token: tenant.token, body });
+    expect(first.body.instance_id).toBeTruthy();
+    const again = await t.request('POST', '/api/agents/register', { token: tenant.token, body });
+    expect(again.body.instance_id).toBe(first.body.instance_id);
+    const inst = await t.request('GET', `/api/client/instances/${first.body.instance_id}`, {
+      token: tenant.token,
+    });
+    expect(inst.body).toMatchObject({
+      status: 'RUNNING',
+      role: 'PRIMARY',
+      cloud_instance_id: 'i-0ad0',
+      instance_type: 'm5.large',
+    });
+    const history = await t.request('GET', `/api/client/instances/${first.body.instance_id}/history`, {
+      token: tenant.token,
+    });
+    expect(history.body.events.map((e: any) => [e.event_type, e.confirmation_method])).toEqual([
+      ['LAUNCH_REQUESTED', null],
+      ['LAUNCH_CONFIRMED', 'agent_registration'],
+    ]);
+  });
+});

@@ -13,12 +13,18 @@ export const adminRoutes =
           tags: ['admin'],
           summary: 'Create a client (tenant); its token is shown once',
           body: CreateClientRequest,
-          response: { 201: CreateClientResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+          response: {
+            201: CreateClientResponse,
+            400: ErrorBody,
+            401: ErrorBody,
+            403: ErrorBody,
+            409: ErrorBody,
+          },
         },
       },
       async (request, reply) => {
         requireAdmin(request);
-        const created = await clients.create(request.body.name, 'admin');
+        const created = await clients.create(request.body.name, 'admin', request.body.token);
         return reply.status(201).send(created);
       },
     );
