@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface Child {
+  proc: ChildProcess;
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one of the product's processes through its public command, prefixes its output
+ * with its name, and resolves once `ready(line)` accepts a line of its stdout (or at once).
+ */
+export function startProcess(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { ready?: (line: string) => boolean; quiet?: boolean; timeoutMs?: number } = {},
+): Promise<{ child: Child; readyLine: string | null }> {
+  const proc = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const child: Child = {
+    proc,
+    name,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 8000).unref();
+      }),
+  };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (!settled) reject(new Error(`${name} did not become ready`));
+    }, options.timeoutMs ?? 60_000);
+    if (!options.ready) {
+      settled = true;
+      clearTimeout(timer);
+      resolve({ child, readyLine: null });
+    }
+    const onLine = (stream: 'out' | 'err') => (line: string) => {
+      if (!settled && stream === 'out' && options.ready?.(line)) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ child, readyLine: line });
+        return;
+      }
+      if (!options.quiet) process.stderr.write(`[${name}] ${line}\n`);
+    };
+    createInterface({ input: proc.stdout! }).on('line', onLine('out'));
+    createInterface({ input: proc.stderr! }).on('line', onLine('err'));
+    proc.once('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with code ${code} before it was ready`));
+      }
+    });
+  });
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer`);
+}
