@@ -24,7 +24,10 @@ export class FleetDriver {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.step().catch((err) => this.log(`driver: ${(err as Error).message}`)), this.everyMs);
+    this.timer = setInterval(
+      () => void this.step().catch((err) => this.log(`driver: ${(err as Error).message}`)),
+      this.everyMs,
+    );
   }
 
   stop(): void {
@@ -61,7 +64,9 @@ export class FleetDriver {
           .filter((i) => i.status === 'RUNNING' && i.role === 'REPLICA')
           .sort((a, b) => a.created_at.localeCompare(b.created_at))[0];
         if (oldest) {
-          await this.api('POST', `/api/client/instances/${oldest.instance_id}/terminate`, { reason: 'demo rotation' });
+          await this.api('POST', `/api/client/instances/${oldest.instance_id}/terminate`, {
+            reason: 'demo rotation',
+          });
         }
       }
     }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 export interface Child {
@@ -73,4 +74,16 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} did not answer`);
+}
+
+/** A port that was free a moment ago (the OS picks it), for a child that cannot report its own. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
