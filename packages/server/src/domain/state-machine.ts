@@ -316,8 +316,11 @@ export function decide(current: InstanceState, action: Action): Decision {
     }
     case 'mark_offline':
     case 'mark_online': {
-      if (!to) return { kind: 'duplicate', lifecycle: record('WENT_OFFLINE', 'backend') };
       const offline = action.type === 'mark_offline';
+      // Heartbeat jobs act only on RUNNING (resp. OFFLINE) instances and skip any other:
+      // a 'duplicate' here used to write a WENT_OFFLINE event on an instance that never
+      // went offline (e.g. one terminated between the job's list and its row lock).
+      if (!to) return illegal(from, offline ? 'mark offline' : 'mark online');
       return {
         kind: 'apply',
         patch: { status: to },

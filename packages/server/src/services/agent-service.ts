@@ -210,6 +210,8 @@ export class AgentService {
         .where('id', '=', inst.id)
         .forUpdate()
         .executeTakeFirstOrThrow();
+      // Listed before the lock: a concurrent writer may have moved it on since.
+      if (locked.status !== 'OFFLINE') continue;
       await applyTransition(tx, locked, { type: 'mark_online', at: now }, 'system:heartbeat');
     }
   }
@@ -247,6 +249,8 @@ export class AgentService {
           .where('id', '=', inst.id)
           .forUpdate()
           .executeTakeFirstOrThrow();
+        // Listed before the lock: a concurrent writer may have moved it on since.
+        if (locked.status !== 'RUNNING') continue;
         await applyTransition(tx, locked, { type: 'mark_offline', at: now }, 'system:heartbeat-monitor');
       }
     }
