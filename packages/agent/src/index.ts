@@ -1,0 +1,2 @@
+export { type Config, ConfigError, loadConfig, parsePools, timings } from './config/config.ts';
+export { type RunningAgent, startAgent } from './main.ts';
