@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientView, CreateClientResponse } from '@spot/contract';
 import { generateToken, hashToken } from '../auth/tokens.ts';
-import { DomainError } from '../domain/errors.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';

@@ -95,7 +95,13 @@ describe('hourlyCosts', () => {
     expect(hourlyCosts([], prices)).toEqual([]);
     const buckets = hourlyCosts(
       [
-        { pool: 'm5.large/us-east-1a', start: T0 + 5 * H, end: T0 + 6 * H, ondemandPrice: 0.1, market: 'spot' },
+        {
+          pool: 'm5.large/us-east-1a',
+          start: T0 + 5 * H,
+          end: T0 + 6 * H,
+          ondemandPrice: 0.1,
+          market: 'spot',
+        },
         { pool: 'm5.large/us-east-1a', start: T0, end: T0 + H, ondemandPrice: 0.1, market: 'spot' },
       ],
       prices,

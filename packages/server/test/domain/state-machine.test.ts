@@ -78,7 +78,14 @@ function action(type: Action['type'], cloudId = 'i-0aaa'): Action {
     case 'confirm_launch':
       return { type, cloud_instance_id: cloudId, at: AT, source: 'agent' };
     case 'fail_launch':
-      return { type, error_code: 'InsufficientInstanceCapacity', message: null, at: AT, source: 'agent', reason: 'launch_error' };
+      return {
+        type,
+        error_code: 'InsufficientInstanceCapacity',
+        message: null,
+        at: AT,
+        source: 'agent',
+        reason: 'launch_error',
+      };
     case 'request_terminate':
       return { type, at: AT, source: 'backend', reason: 'manual', detail: null };
     case 'confirm_terminate':
