@@ -1,0 +1,176 @@
+// Spot price replay: each pool (instance type × AZ) is a step function built from a trace. A trace is
+// shifted so that its first timestamp lands on the simulator's start; a price holds until the pool's
+// next row. Before a pool's first row its first price is used (back-filled), after the last row the
+// last price holds.
+
+import type { SpotPriceRow } from './price-csv.ts';
+
+export interface PriceStep {
+  at: number;
+  price: number;
+}
+
+export interface SpotPool {
+  instanceType: string;
+  az: string;
+  productDescription: string;
+  steps: PriceStep[];
+}
+
+export interface PriceRecord {
+  instanceType: string;
+  az: string;
+  productDescription: string;
+  price: number;
+  at: number;
+}
+
+export interface HistoryQuery {
+  instanceTypes?: string[];
+  azs?: string[];
+  productDescriptions?: string[];
+  start: number;
+  end: number;
+}
+
+export const poolKey = (instanceType: string, az: string) => `${instanceType}|${az}`;
+
+export class PriceBook {
+  private readonly pools = new Map<string, SpotPool>();
+
+  /**
+   * @param traces one row list per file; each file is shifted on its own so its first row is `simStart`.
+   * Only Linux/UNIX rows are kept (the simulator models one product), rows of other regions are dropped.
+   */
+  constructor(traces: { source: string; rows: SpotPriceRow[] }[], region: string, simStart: number) {
+    for (const { source, rows } of traces) {
+      const kept = rows.filter((r) => r.region === region && r.productDescription.startsWith('Linux/UNIX'));
+      if (kept.length === 0) continue;
+      const first = Math.min(...kept.map((r) => r.at));
+      const offset = simStart - first;
+      const fresh = new Map<string, SpotPool>();
+      for (const r of kept) {
+        const key = poolKey(r.instanceType, r.az);
+        if (this.pools.has(key))
+          throw new Error(`${source}: pool ${r.instanceType} in ${r.az} is already loaded from another file`);
+        let pool = fresh.get(key);
+        if (!pool) {
+          pool = {
+            instanceType: r.instanceType,
+            az: r.az,
+            productDescription: r.productDescription,
+            steps: [],
+          };
+          fresh.set(key, pool);
+        }
+        pool.steps.push({ at: r.at + offset, price: r.price });
+      }
+      for (const [key, pool] of fresh) {
+        pool.steps.sort((a, b) => a.at - b.at);
+        this.pools.set(key, pool);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.pools.size;
+  }
+
+  list(): SpotPool[] {
+    return [...this.pools.values()];
+  }
+
+  has(instanceType: string, az: string): boolean {
+    return this.pools.has(poolKey(instanceType, az));
+  }
+
+  /** Index of the step in force at `t` (-1 before the first step). */
+  private indexAt(steps: PriceStep[], t: number): number {
+    let lo = 0;
+    let hi = steps.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (steps[mid]!.at <= t) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  priceAt(instanceType: string, az: string, t: number): number | undefined {
+    const pool = this.pools.get(poolKey(instanceType, az));
+    if (!pool) return undefined;
+    const i = this.indexAt(pool.steps, t);
+    return pool.steps[Math.max(i, 0)]!.price;
+  }
+
+  /** The price steps of one pool overlapping [from, to]: used for billing by the second. */
+  segments(
+    instanceType: string,
+    az: string,
+    from: number,
+    to: number,
+  ): { from: number; to: number; price: number }[] {
+    const pool = this.pools.get(poolKey(instanceType, az));
+    if (!pool || to <= from) return [];
+    const out: { from: number; to: number; price: number }[] = [];
+    let i = Math.max(this.indexAt(pool.steps, from), 0);
+    let cursor = from;
+    while (cursor < to) {
+      const next = pool.steps[i + 1];
+      const end = next && next.at < to ? next.at : to;
+      if (end > cursor) out.push({ from: cursor, to: end, price: pool.steps[i]!.price });
+      cursor = end;
+      i++;
+      if (!next) break;
+    }
+    return out;
+  }
+
+  /** First time ≥ `from` at which `hit(price)` holds (undefined if never within the trace). */
+  firstTimeWhere(
+    instanceType: string,
+    az: string,
+    from: number,
+    hit: (price: number) => boolean,
+  ): number | undefined {
+    const pool = this.pools.get(poolKey(instanceType, az));
+    if (!pool) return undefined;
+    const i = this.indexAt(pool.steps, from);
+    if (hit(pool.steps[Math.max(i, 0)]!.price)) return from;
+    for (let j = i + 1; j < pool.steps.length; j++) {
+      if (hit(pool.steps[j]!.price)) return pool.steps[j]!.at;
+    }
+    return undefined;
+  }
+
+  /**
+   * Price history like DescribeSpotPriceHistory: the changes inside (start, end] plus, per pool, the
+   * record in force at `start` (EC2 returns "the last price change before the start time"). Newest first.
+   */
+  history(q: HistoryQuery): PriceRecord[] {
+    const out: PriceRecord[] = [];
+    for (const pool of this.pools.values()) {
+      if (q.instanceTypes && !q.instanceTypes.includes(pool.instanceType)) continue;
+      if (q.azs && !q.azs.includes(pool.az)) continue;
+      if (q.productDescriptions && !q.productDescriptions.includes(pool.productDescription)) continue;
+      const startIdx = this.indexAt(pool.steps, q.start);
+      for (let j = Math.max(startIdx, 0); j < pool.steps.length; j++) {
+        const s = pool.steps[j]!;
+        if (s.at > q.end) break;
+        out.push({
+          instanceType: pool.instanceType,
+          az: pool.az,
+          productDescription: pool.productDescription,
+          price: s.price,
+          at: s.at,
+        });
+      }
+    }
+    return out.sort(
+      (a, b) => b.at - a.at || a.instanceType.localeCompare(b.instanceType) || a.az.localeCompare(b.az),
+    );
+  }
+}

@@ -1,0 +1,76 @@
+// DescribeSpotPriceHistory: newest first, paginated. The end of the window is pinned in the token so
+// that prices appearing while a client pages (the clock keeps moving) cannot shift the pages.
+
+import { isoMillisZero } from '../../core/clock.ts';
+import { Ec2Error } from '../../core/ec2-error.ts';
+import type { PriceRecord } from '../../core/prices.ts';
+import {
+  decodeToken,
+  dryRun,
+  encodeToken,
+  filters,
+  int,
+  list,
+  str,
+  time,
+  wildcardMatch,
+} from '../query-params.ts';
+import type { XmlObject } from '../xml.ts';
+import type { ActionHandler } from './context.ts';
+
+const DAY_MS = 86_400_000;
+
+const FILTER_FIELDS: Record<string, (r: PriceRecord) => string> = {
+  'availability-zone': (r) => r.az,
+  'instance-type': (r) => r.instanceType,
+  'product-description': (r) => r.productDescription,
+  'spot-price': (r) => r.price.toFixed(6),
+  timestamp: (r) => isoMillisZero(r.at),
+};
+
+export const describeSpotPriceHistory: ActionHandler = ({ sim, params }) => {
+  const now = sim.now();
+  const instanceTypes = list(params, 'InstanceType');
+  const products = list(params, 'ProductDescription');
+  const az = str(params, 'AvailabilityZone');
+  const start = time(params, 'StartTime');
+  const endParam = time(params, 'EndTime');
+  const maxResults = int(params, 'MaxResults', 1, 1000) ?? 1000;
+  const token = str(params, 'NextToken');
+  const compiled = filters(params).map((f) => {
+    const get = FILTER_FIELDS[f.name];
+    if (!get) throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`);
+    return { get, values: f.values };
+  });
+  if (start !== undefined && endParam !== undefined && start > endParam) {
+    throw new Ec2Error('InvalidParameterValue', 'The StartTime must be before the EndTime.');
+  }
+  dryRun(params);
+  const cursor = token !== undefined ? decodeToken(token, 'sph') : { o: 0, e: undefined };
+  // The future of a trace is not history yet: never past the simulated now.
+  const end = cursor.e ?? Math.min(endParam ?? now, now);
+  const records = sim.catalog.priceBook
+    .history({
+      instanceTypes: instanceTypes.length > 0 ? instanceTypes : undefined,
+      productDescriptions: products.length > 0 ? products : undefined,
+      azs: az ? [az] : undefined,
+      start: start ?? end - 90 * DAY_MS,
+      end,
+    })
+    .filter((r) => compiled.every(({ get, values }) => values.some((v) => wildcardMatch(v, get(r)))));
+  const offset = cursor.o ?? 0;
+  const page = records.slice(offset, offset + maxResults);
+  const more = offset + page.length < records.length;
+  const body: XmlObject = {
+    spotPriceHistorySet: page.map((r) => ({
+      instanceType: r.instanceType,
+      productDescription: r.productDescription,
+      spotPrice: r.price.toFixed(6),
+      timestamp: isoMillisZero(r.at),
+      availabilityZone: r.az,
+    })),
+    // EC2 writes an empty <nextToken/> on the last page.
+    nextToken: more ? encodeToken({ k: 'sph', o: offset + page.length, e: end }) : null,
+  };
+  return body;
+};

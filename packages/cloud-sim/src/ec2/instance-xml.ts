@@ -1,0 +1,64 @@
+// One instance as EC2 writes it inside `instancesSet` (element order follows the EC2 API reference's
+// DescribeInstances sample).
+
+import { isoMillisZero } from '../core/clock.ts';
+import {
+  type SimInstance,
+  STATE_CODES,
+  stateAt,
+  stateReasonAt,
+  transitionReasonAt,
+} from '../core/instance.ts';
+import type { XmlObject } from './xml.ts';
+
+export function stateXml(name: keyof typeof STATE_CODES): XmlObject {
+  return { code: STATE_CODES[name], name };
+}
+
+function privateDnsName(inst: SimInstance, region: string): string {
+  const host = `ip-${inst.privateIp.replace(/\./g, '-')}`;
+  return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
+}
+
+export function instanceXml(inst: SimInstance, now: number, region: string): XmlObject {
+  const state = stateAt(inst, now);
+  const reason = stateReasonAt(inst, now);
+  const launch = isoMillisZero(inst.launchTime);
+  const suffix = inst.id.slice(2);
+  return {
+    instanceId: inst.id,
+    imageId: inst.imageId,
+    instanceState: stateXml(state),
+    privateDnsName: privateDnsName(inst, region),
+    dnsName: null,
+    reason: transitionReasonAt(inst, now),
+    amiLaunchIndex: inst.amiLaunchIndex,
+    productCodes: [],
+    instanceType: inst.instanceType,
+    launchTime: launch,
+    placement: { availabilityZone: inst.az, groupName: null, tenancy: 'default' },
+    monitoring: { state: 'disabled' },
+    subnetId: `subnet-${suffix.slice(0, 8)}`,
+    vpcId: 'vpc-0a1b2c3d4e5f60718',
+    privateIpAddress: inst.privateIp,
+    sourceDestCheck: true,
+    groupSet: [{ groupId: 'sg-0a1b2c3d4e5f60718', groupName: 'default' }],
+    stateReason: reason ? { code: reason.code, message: reason.message } : undefined,
+    architecture: 'x86_64',
+    rootDeviceType: 'ebs',
+    rootDeviceName: '/dev/xvda',
+    blockDeviceMapping: [
+      {
+        deviceName: '/dev/xvda',
+        ebs: { volumeId: `vol-${suffix}`, status: 'attached', attachTime: launch, deleteOnTermination: true },
+      },
+    ],
+    instanceLifecycle: inst.market === 'spot' ? 'spot' : undefined,
+    spotInstanceRequestId: inst.spotRequestId,
+    virtualizationType: 'hvm',
+    clientToken: inst.clientToken ?? null,
+    tagSet: [...inst.tags].map(([key, value]) => ({ key, value })),
+    hypervisor: 'xen',
+    ebsOptimized: false,
+  };
+}

@@ -1,0 +1,89 @@
+// startCloudSim: the programmatic entry point (the CLI, the demo and tests all start here).
+
+import type { AddressInfo } from 'node:net';
+import { createSimClock } from './core/clock.ts';
+import { Simulator } from './core/simulator.ts';
+import { createSimServer, type LogFn } from './http/server.ts';
+import { ImdsTokens } from './imds/tokens.ts';
+import { DEFAULT_ONDEMAND_PRICES, DEFAULT_SPOT_PRICES, loadCatalog } from './load-prices.ts';
+
+export interface CloudSimOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Simulated seconds per real second (default 1). */
+  speed?: number;
+  /** Seed of every random choice (ids, hazard hits); default 1. */
+  seed?: number;
+  region?: string;
+  /** Spot price traces (spotdata CSV format); default: the shipped synthetic us-east-1 set. */
+  priceFiles?: string[];
+  /** On-demand prices (`region,instance_type,ondemand_price_usd`); default: the shipped list. */
+  onDemandPriceFiles?: string[];
+  /** Interruption hazard per simulated hour for every pool (default 0). */
+  hazardPerHour?: number;
+  /** Boot delay for every pool (default: 20–45 s, stable per pool). */
+  bootDelaySeconds?: number;
+  shutdownDelaySeconds?: number;
+  rebalanceLeadSeconds?: number;
+  /** Simulated start time (default: now). */
+  startTime?: Date;
+  /** Structured log lines (default: none). */
+  log?: LogFn;
+}
+
+export interface CloudSimHandle {
+  url: string;
+  port: number;
+  /** The simulation itself, for in-process inspection. */
+  simulator: Simulator;
+  close(): Promise<void>;
+}
+
+export async function startCloudSim(options: CloudSimOptions = {}): Promise<CloudSimHandle> {
+  const clock = createSimClock({ speed: options.speed ?? 1, start: options.startTime?.getTime() });
+  const catalog = loadCatalog({
+    region: options.region ?? 'us-east-1',
+    simStart: clock.now(),
+    priceFiles: options.priceFiles?.length ? options.priceFiles : [DEFAULT_SPOT_PRICES],
+    onDemandFiles: options.onDemandPriceFiles?.length
+      ? options.onDemandPriceFiles
+      : [DEFAULT_ONDEMAND_PRICES],
+    bootDelaySeconds: options.bootDelaySeconds,
+    hazardPerHour: options.hazardPerHour ?? 0,
+  });
+  const simulator = new Simulator({
+    clock,
+    catalog,
+    seed: options.seed ?? 1,
+    shutdownDelaySeconds: options.shutdownDelaySeconds,
+    rebalanceLeadSeconds: options.rebalanceLeadSeconds,
+  });
+  const host = options.host ?? '127.0.0.1';
+  let url = '';
+  const server = createSimServer({
+    sim: simulator,
+    tokens: new ImdsTokens(),
+    baseUrl: () => url,
+    log: options.log ?? (() => {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    simulator,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
