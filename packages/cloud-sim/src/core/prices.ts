@@ -1,7 +1,7 @@
 // Spot price replay: each pool (instance type × AZ) is a step function built from a trace. A trace is
 // shifted so that its first timestamp lands on the simulator's start; a price holds until the pool's
-// next row. Before a pool's first row its first price is used (back-filled), after the last row the
-// last price holds.
+// next row. A pool whose first row comes later than its file's first row is back-filled with its first
+// price from the start; after the last row the last price holds.
 
 import type { SpotPriceRow } from './price-csv.ts';
 
@@ -67,6 +67,9 @@ export class PriceBook {
       }
       for (const [key, pool] of fresh) {
         pool.steps.sort((a, b) => a.at - b.at);
+        // Back-fill a pool that starts later than its file: its first price holds from the start, and
+        // history reports it from there, so priceAt and DescribeSpotPriceHistory always agree.
+        if (pool.steps[0]!.at > simStart) pool.steps.unshift({ at: simStart, price: pool.steps[0]!.price });
         this.pools.set(key, pool);
       }
     }

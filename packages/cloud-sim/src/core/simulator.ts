@@ -160,17 +160,17 @@ export class Simulator {
       const price = this.catalog.priceBook.priceAt(req.instanceType, az, now)!;
       const od = this.catalog.onDemandPrice(req.instanceType);
       maxPrice = req.maxPrice ?? od;
-      if (maxPrice !== undefined && maxPrice < price) {
-        throw new Ec2Error(
-          'SpotMaxPriceTooLow',
-          `Your Spot request price of ${maxPrice} is lower than the minimum required Spot request fulfillment price of ${price}.`,
-        );
-      }
       // A spot price at or above on-demand means the pool has no spot capacity (see spotdata README).
       if (od !== undefined && price >= od) {
         throw new Ec2Error(
           'InsufficientInstanceCapacity',
           'There is no Spot capacity available that matches your request.',
+        );
+      }
+      if (maxPrice !== undefined && maxPrice < price) {
+        throw new Ec2Error(
+          'SpotMaxPriceTooLow',
+          `Your Spot request price of ${maxPrice} is lower than the minimum required Spot request fulfillment price of ${price}.`,
         );
       }
     }
