@@ -251,6 +251,10 @@ export function decide(current: InstanceState, action: Action): Decision {
           status: to,
           termination_requested_at: action.at,
           termination_reason: action.detail ?? action.reason,
+          // A FAILED primary stopped being the agent's primary (the one-PRIMARY index no
+          // longer counts it, so the agent may have a new one): cleaning it up makes it a
+          // former primary awaiting termination, not a live PRIMARY again beside the new one.
+          ...(from === 'FAILED' && current.role === 'PRIMARY' ? { role: 'ZOMBIE' as const } : {}),
         },
         lifecycle: record('TERMINATE_REQUESTED', action.source, {
           reason: action.reason,

@@ -8,9 +8,15 @@ export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>)
   return tx.insertInto('instances').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Row lock for the rest of the transaction: changes to one instance are serialised (invariant 6). */
+/**
+ * Row lock for the rest of the transaction: changes to one instance are serialised (invariant 6).
+ * FOR NO KEY UPDATE, not FOR UPDATE: it still excludes every other locker, but lets other
+ * transactions insert rows that reference this one (their foreign-key check takes KEY SHARE).
+ * With FOR UPDATE, a transaction holding the outbox lock and inserting such a row deadlocked
+ * against one holding this lock and waiting for the outbox lock.
+ */
 export async function lockInstance(tx: Tx, id: string): Promise<InstanceRow | undefined> {
-  return tx.selectFrom('instances').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return tx.selectFrom('instances').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
 
 /**

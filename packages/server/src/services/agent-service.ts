@@ -38,7 +38,7 @@ export class AgentService {
         .selectAll()
         .where('client_id', '=', clientId)
         .where('logical_id', '=', req.logical_id)
-        .forUpdate()
+        .forNoKeyUpdate()
         .executeTakeFirst();
       const fields = {
         instance_type: req.instance_type ?? existing?.instance_type ?? null,
@@ -166,7 +166,7 @@ export class AgentService {
         .selectFrom('agents')
         .selectAll()
         .where('id', '=', agentId)
-        .forUpdate()
+        .forNoKeyUpdate()
         .executeTakeFirst();
       if (!agent) throw notFound('agent', agentId);
       await tx.updateTable('agents').set(patch).where('id', '=', agentId).execute();
@@ -208,7 +208,7 @@ export class AgentService {
         .selectFrom('instances')
         .selectAll()
         .where('id', '=', inst.id)
-        .forUpdate()
+        .forNoKeyUpdate()
         .executeTakeFirstOrThrow();
       // Listed before the lock: a concurrent writer may have moved it on since.
       if (locked.status !== 'OFFLINE') continue;
@@ -225,7 +225,7 @@ export class AgentService {
       .selectAll()
       .where('status', '=', 'online')
       .where('last_heartbeat_at', '<', cutoff)
-      .forUpdate()
+      .forNoKeyUpdate()
       .skipLocked()
       .limit(500)
       .execute();
@@ -247,7 +247,7 @@ export class AgentService {
           .selectFrom('instances')
           .selectAll()
           .where('id', '=', inst.id)
-          .forUpdate()
+          .forNoKeyUpdate()
           .executeTakeFirstOrThrow();
         // Listed before the lock: a concurrent writer may have moved it on since.
         if (locked.status !== 'RUNNING') continue;

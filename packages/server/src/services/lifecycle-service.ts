@@ -52,7 +52,10 @@ export class LifecycleService {
           .selectAll()
           .where('id', '=', req.agent_id)
           .where('client_id', '=', clientId)
-          .forUpdate()
+          // Serialises launches per agent (one PRIMARY). NO KEY: a concurrent terminate that
+          // already holds the outbox lock must still pass its FK check on this agent row, or
+          // the two deadlock (found by test/property on PostgreSQL).
+          .forNoKeyUpdate()
           .executeTakeFirst();
         if (!agent) throw notFound('agent', req.agent_id);
         const row = await insertLaunchingInstance(tx, {

@@ -243,10 +243,18 @@ describe('roles', () => {
     expect(d.kind === 'apply' && d.patch).toMatchObject({ status: 'RUNNING', role: 'PRIMARY' });
   });
 
+  it('makes a FAILED primary a ZOMBIE when its clean-up starts, so it never is a live PRIMARY again', () => {
+    const d = decide(state('FAILED', { role: 'PRIMARY' }), action('request_terminate'));
+    expect(d.kind === 'apply' && d.patch).toMatchObject({ status: 'TERMINATING', role: 'ZOMBIE' });
+    const replica = decide(state('FAILED', { role: 'REPLICA' }), action('request_terminate'));
+    expect(replica.kind === 'apply' && replica.patch.role).toBeUndefined();
+  });
+
   it('no other action changes a role', () => {
     for (const act of ACTIONS.filter((a) => a !== 'confirm_promote')) {
       for (const from of STATUSES) {
         for (const role of ROLES) {
+          if (act === 'request_terminate' && from === 'FAILED' && role === 'PRIMARY') continue;
           const d = decide(state(from, { role }), action(act));
           if (d.kind === 'apply') expect(d.patch.role, `${act} from ${from}`).toBeUndefined();
         }

@@ -193,6 +193,30 @@ describe('invariant 4: at most one PRIMARY per agent, enforced by the database',
     expect(burst.map((r) => r.status).sort()).toEqual([202, 409, 409, 409]);
     await expectClean(tenant.clientId);
   });
+
+  it('cleans up a FAILED primary after a new primary took over, without a second PRIMARY', async () => {
+    // Found by test/property on PostgreSQL: terminating the FAILED old primary made it a
+    // live PRIMARY again, the index refused that, and the request answered 500.
+    const { tenant, api } = await setup();
+    const { instance_id: old } = (await api.launch()).body;
+    await api.launched(old, 'i-0b01');
+    const term = await api.terminate(old);
+    await api.result(term.body.command_id, {
+      success: false,
+      result: { error_code: 'UnauthorizedOperation' },
+    });
+    expect((await api.get(old)).body).toMatchObject({ status: 'FAILED', role: 'PRIMARY' });
+    const next = await api.launch({ role: 'PRIMARY' });
+    expect(next.status).toBe(202);
+    const cleanup = await api.terminate(old);
+    expect(cleanup.status).toBe(202);
+    expect((await api.get(old)).body).toMatchObject({ status: 'TERMINATING', role: 'ZOMBIE' });
+    expect((await api.get(next.body.instance_id)).body).toMatchObject({
+      status: 'LAUNCHING',
+      role: 'PRIMARY',
+    });
+    await expectClean(tenant.clientId);
+  });
 });
 
 describe('invariant 5: a transition, its lifecycle event and its outbox event share one transaction', () => {
@@ -338,6 +362,35 @@ describe('invariant 6: concurrent writers lose no update', () => {
       .execute((tx) => updateInstance(tx, id, stale.version, { status: 'OFFLINE' }, new Date()));
     expect(direct).toBeUndefined();
     expect((await api.get(id)).body).toMatchObject({ status: 'TERMINATING', version: 3 });
+    await expectClean(tenant.clientId);
+  });
+
+  it('lets a terminate and a launch on the same agent overlap without a deadlock', async () => {
+    // Found by test/property on PostgreSQL: launch held its agent row FOR UPDATE and waited
+    // for the outbox lock, while a terminate held the outbox lock and waited for the agent
+    // row (its new command's foreign-key check). A trigger stretches the launch so the two
+    // overlap every time; on PGlite (one connection) they simply run one after the other.
+    const { tenant, api } = await setup();
+    const { instance_id: id } = (await api.launch()).body;
+    await api.launched(id, 'i-0a6d');
+    const k = t.db.kysely;
+    await sql
+      .raw(`
+      CREATE OR REPLACE FUNCTION test_slow_insert() RETURNS trigger AS $$
+      BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER test_slow_launch BEFORE INSERT ON instances FOR EACH ROW
+        WHEN (NEW.instance_type = 'c5.large') EXECUTE FUNCTION test_slow_insert();
+    `)
+      .execute(k);
+    try {
+      const launch = api.launch({ instance_type: 'c5.large', role: 'REPLICA' });
+      await new Promise((r) => setTimeout(r, 150));
+      const [l, term] = await Promise.all([launch, api.terminate(id)]);
+      expect(l.status).toBe(202);
+      expect(term.status).toBe(202);
+    } finally {
+      await sql.raw('DROP TRIGGER IF EXISTS test_slow_launch ON instances').execute(k);
+    }
     await expectClean(tenant.clientId);
   });
 
