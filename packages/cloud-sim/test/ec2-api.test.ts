@@ -215,7 +215,7 @@ describe('EC2 errors', () => {
     const sim = await startSim();
     const client = ec2(sim.url);
     const cases: [RunInstancesCommandInput, string][] = [
-      [spot({ InstanceType: 'x9.mega' }), 'InvalidParameterValue'],
+      [spot({ InstanceType: 'x9.mega' as never }), 'InvalidParameterValue'],
       [spot({ Placement: { AvailabilityZone: 'us-east-1q' } }), 'InvalidParameterValue'],
       [spot({ ImageId: 'not-an-ami' }), 'InvalidAMIID.Malformed'],
       [spot({ MinCount: 3, MaxCount: 1 }), 'InvalidParameterValue'],

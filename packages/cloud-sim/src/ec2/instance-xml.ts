@@ -11,6 +11,9 @@ import {
 } from '../core/instance.ts';
 import type { XmlObject } from './xml.ts';
 
+/** Every simulated instance is in the default VPC's default security group. */
+export const DEFAULT_GROUP: XmlObject = { groupId: 'sg-0a1b2c3d4e5f60718', groupName: 'default' };
+
 export function stateXml(name: keyof typeof STATE_CODES): XmlObject {
   return { code: STATE_CODES[name], name };
 }
@@ -42,7 +45,7 @@ export function instanceXml(inst: SimInstance, now: number, region: string): Xml
     vpcId: 'vpc-0a1b2c3d4e5f60718',
     privateIpAddress: inst.privateIp,
     sourceDestCheck: true,
-    groupSet: [{ groupId: 'sg-0a1b2c3d4e5f60718', groupName: 'default' }],
+    groupSet: [DEFAULT_GROUP],
     stateReason: reason ? { code: reason.code, message: reason.message } : undefined,
     architecture: 'x86_64',
     rootDeviceType: 'ebs',

@@ -2,7 +2,7 @@ import { Ec2Error } from '../../core/ec2-error.ts';
 import type { SimInstance } from '../../core/instance.ts';
 import { OWNER_ID } from '../../core/simulator.ts';
 import { instanceFilter } from '../instance-filters.ts';
-import { instanceXml } from '../instance-xml.ts';
+import { DEFAULT_GROUP, instanceXml } from '../instance-xml.ts';
 import {
   decodeToken,
   dryRun,
@@ -51,7 +51,7 @@ export const describeInstances: ActionHandler = ({ sim, params }) => {
     reservationSet: [...reservations].map(([reservationId, insts]) => ({
       reservationId,
       ownerId: OWNER_ID,
-      groupSet: [],
+      groupSet: [DEFAULT_GROUP],
       instancesSet: insts.map((i) => instanceXml(i, now, sim.catalog.region)),
     })),
   };

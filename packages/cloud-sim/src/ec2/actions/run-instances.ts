@@ -2,7 +2,7 @@
 
 import { Ec2Error } from '../../core/ec2-error.ts';
 import { type LaunchRequest, OWNER_ID } from '../../core/simulator.ts';
-import { instanceXml } from '../instance-xml.ts';
+import { DEFAULT_GROUP, instanceXml } from '../instance-xml.ts';
 import { dryRun, int, type Params, required, str, structList } from '../query-params.ts';
 import type { ActionHandler } from './context.ts';
 
@@ -131,7 +131,7 @@ export const runInstances: ActionHandler = ({ sim, params }) => {
   return {
     reservationId,
     ownerId: OWNER_ID,
-    groupSet: [],
+    groupSet: [DEFAULT_GROUP],
     instancesSet: instances.map((i) => instanceXml(i, now, sim.catalog.region)),
   };
 };

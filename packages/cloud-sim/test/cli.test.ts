@@ -1,0 +1,107 @@
+// The spot-cloud-sim command as a real process.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DescribeSpotPriceHistoryCommand } from '@aws-sdk/client-ec2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCli } from '../src/cli-args.ts';
+import { ec2 } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../bin/spot-cloud-sim.js', import.meta.url));
+const REAL_TRACE = '/work/shared/spotdata/spot_use1_2023_c5a2xlarge_5az.csv';
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function run(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const m = /^spot-cloud-sim listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, exited, ready, output: () => ({ out, err }) };
+}
+
+describe('spot-cloud-sim CLI', () => {
+  it('prints the ready line first, serves, and exits 0 on SIGTERM', async () => {
+    const p = run(['--port', '0', '--speed', '10', '--seed', '3']);
+    const url = await p.ready;
+    expect(p.output().out.split('\n')[0]).toBe(`spot-cloud-sim listening on ${url}`);
+    const clock = (await (await fetch(`${url}/_sim/clock`)).json()) as { speed: number };
+    expect(clock.speed).toBe(10);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const lines = p.output().out.trim().split('\n').slice(1);
+    expect(lines.map((l) => JSON.parse(l).msg)).toContain('shutting down');
+  });
+
+  it('exits 2 with a clear message on bad flags', async () => {
+    const cases = [
+      ['--speed', '0'],
+      ['--port', '70000'],
+      ['--seed', '1.5'],
+      ['--bogus'],
+      ['--prices', '/nonexistent.csv'],
+    ];
+    const runs = cases.map((args) => ({ args, p: run(args) }));
+    for (const { args, p } of runs) {
+      expect(await p.exited, args.join(' ')).toBe(2);
+      expect(p.output().err).toMatch(/^spot-cloud-sim: /);
+    }
+  });
+
+  it.runIf(existsSync(REAL_TRACE))('loads a real spotdata trace by path', async () => {
+    const p = run(['--port', '0', '--prices', REAL_TRACE]);
+    const url = await p.ready;
+    const out = await ec2(url).send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['c5a.2xlarge'] }));
+    const zones = new Set(out.SpotPriceHistory!.map((r) => r.AvailabilityZone));
+    expect(zones).toEqual(new Set(['us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f']));
+    // the first row of the file (us-east-1b, 0.161900) is the price in force at the start
+    expect(out.SpotPriceHistory!.find((r) => r.AvailabilityZone === 'us-east-1b')!.SpotPrice).toBe(
+      '0.161900',
+    );
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});
+
+describe('parseCli', () => {
+  it('maps flags to options and refuses bad values', () => {
+    const ok = parseCli([
+      '--port',
+      '8080',
+      '--speed',
+      '60',
+      '--prices',
+      'a.csv',
+      '--prices',
+      'b.csv',
+      '--hazard-per-hour',
+      '0.5',
+    ]);
+    expect(ok).toMatchObject({
+      ok: true,
+      options: { port: 8080, speed: 60, priceFiles: ['a.csv', 'b.csv'], hazardPerHour: 0.5 },
+    });
+    expect(parseCli(['--help'])).toMatchObject({ ok: false, help: true });
+    expect(parseCli(['--speed', 'fast'])).toMatchObject({
+      ok: false,
+      message: "--speed must be a number > 0 and <= 100000, got 'fast'",
+    });
+    expect(parseCli(['--region', 'mars'])).toMatchObject({ ok: false });
+    expect(parseCli(['--start-time', 'yesterday'])).toMatchObject({ ok: false });
+    expect(parseCli(['extra'])).toMatchObject({ ok: false, message: "unexpected argument 'extra'" });
+  });
+});
