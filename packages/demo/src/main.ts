@@ -120,10 +120,12 @@ async function main(): Promise<void> {
       const logicalId = `web-${i + 1}`;
       const pool = pools[i % pools.length]!;
       // The host instance this agent "runs on": created through the simulator's control API,
-      // already running, so the demo does not wait a boot delay for the first agents.
+      // already running, so the demo does not wait a boot delay for the first agents. It is
+      // on-demand (a stable base, DESIGN §8.5); the spot instances the fleet launches take
+      // the simulated interruptions.
       const host = await json<SimInstance>(`${simUrl}/_sim/instances`, {
         method: 'POST',
-        body: JSON.stringify({ ...pool, market: 'spot', running: true, tags: { Name: logicalId } }),
+        body: JSON.stringify({ ...pool, market: 'on-demand', running: true, tags: { Name: logicalId } }),
       });
       const agent = await startProcess(
         logicalId,
