@@ -69,7 +69,6 @@ export async function startAgent(
   const agentLog = log.child({ agent_id: state.agent_id });
   agentLog.info(
     {
-      agent_id: state.agent_id,
       logical_id: state.logical_id,
       cloud_instance_id: identity.instanceId,
       instance_id: state.instance_id,

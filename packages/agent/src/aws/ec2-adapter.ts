@@ -149,8 +149,8 @@ export class Ec2Adapter implements Ec2Port {
           AvailabilityZone: az,
           InstanceTypes: [...types] as never[],
           ProductDescriptions: ['Linux/UNIX'],
+          // No EndTime: EC2 answers up to its own "now" (a simulator's clock may run fast).
           StartTime: since,
-          EndTime: new Date(),
         },
       );
       for await (const page of pages) {
