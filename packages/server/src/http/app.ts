@@ -19,8 +19,9 @@ import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
 import { bearerOrCookie, installAuth } from './auth.ts';
-import { errorBody, installErrorHandling } from './errors.ts';
+import { errorBody, frameworkErrors, installErrorHandling } from './errors.ts';
 import { installIdempotency } from './idempotency.ts';
+import { installStrictJsonParser } from './json-body.ts';
 import type { Metrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
@@ -65,11 +66,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
     return503OnClosing: true,
     forceCloseConnections: true,
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   installErrorHandling(app);
+  installStrictJsonParser(app);
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   // Every registered route, for the OpenAPI completeness test. Added after the websocket

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { DomainError } from '../domain/errors.ts';
 
@@ -20,6 +20,18 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'VALIDATION_ERROR',
 };
 
+/**
+ * Errors the router raises before any route runs (a malformed percent-encoding, a path
+ * parameter over maxParamLength): Fastify answers these itself, in its own shape, unless
+ * given this handler. Found by test/fuzz. The path is not echoed back.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is not valid';
+  void reply.status(status).send(errorBody(status === 414 ? 'URI_TOO_LONG' : 'BAD_REQUEST', message));
+}
+
 /** One error shape everywhere; never a stack trace; a 500 only for our own bugs. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -40,7 +52,13 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
     }
     const status = err.statusCode ?? 500;
-    if (status === 429) return reply.status(429).send(errorBody('RATE_LIMITED', err.message));
+    if (status === 429) {
+      // @fastify/rate-limit throws what our errorResponseBuilder returned: a plain object
+      // whose message sits in `error.message`, not an Error. Without this the answer had no
+      // message at all (found by test/fuzz).
+      const built = (err as unknown as { error?: { message?: string } }).error?.message;
+      return reply.status(429).send(errorBody('RATE_LIMITED', err.message || built || 'rate limit exceeded'));
+    }
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[err.code] ?? (status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST');
       return reply.status(status).send(errorBody(code, err.message));

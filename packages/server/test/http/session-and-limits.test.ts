@@ -76,6 +76,7 @@ describe('rate limits', () => {
     const limited = await t.request('GET', '/api/client/instances', { token: a.token });
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('RATE_LIMITED');
+    expect(limited.body.error.message).toMatch(/rate limit/);
     // Another tenant's budget is its own.
     expect((await t.request('GET', '/api/client/instances', { token: b.token })).status).toBe(200);
   });
