@@ -1,0 +1,319 @@
+import type { AgentView, Instance, InterruptionView, StreamEvent } from '@spot/contract';
+import {
+  AgentStatusChangedData,
+  CommandExecutedData,
+  EmergencyEventData,
+  Instance as InstanceSchema,
+} from '@spot/contract';
+import type { ActivityItem, FleetState, Notice, PendingAction } from './fleet-state';
+import { poolKey } from './fleet-state';
+
+const ACTIVITY_MAX = 100;
+const NOTICES_MAX = 5;
+
+/** PRICE_UPDATED has no schema in the contract (docs/events.md gives its fields): checked by hand. */
+function priceUpdate(d: Record<string, unknown>) {
+  const { instance_type, availability_zone, spot_price, timestamp } = d;
+  if (typeof instance_type !== 'string' || typeof spot_price !== 'number' || typeof timestamp !== 'string') {
+    return null;
+  }
+  return {
+    instance_type,
+    availability_zone: typeof availability_zone === 'string' ? availability_zone : null,
+    spot_price,
+    timestamp,
+  };
+}
+
+const INSTANCE_EVENTS = new Set([
+  'INSTANCE_LAUNCHING',
+  'INSTANCE_RUNNING',
+  'INSTANCE_PROMOTING',
+  'INSTANCE_TERMINATING',
+  'INSTANCE_TERMINATED',
+  'INSTANCE_OFFLINE',
+  'INSTANCE_FAILED',
+  'INSTANCE_UPDATED',
+]);
+
+/**
+ * Applies one stream event, purely. Instance events win only with a newer `version` (a
+ * reconnect may replay one we had); other events are skipped when their `seq` is not past
+ * the last one applied. Malformed payloads change nothing but the resume point.
+ */
+export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
+  if (event.type === 'HEARTBEAT') return state;
+  const seq = event.seq ?? null;
+  const seen = seq !== null && state.lastSeq !== null && seq <= state.lastSeq;
+  const next: FleetState = seq !== null && !seen ? { ...state, lastSeq: seq } : state;
+
+  if (INSTANCE_EVENTS.has(event.type)) {
+    const parsed = InstanceSchema.safeParse(event.data);
+    if (!parsed.success) return next;
+    return upsertInstance(next, parsed.data, seq, event.type);
+  }
+  if (seen) return state;
+
+  switch (event.type) {
+    case 'AGENT_STATUS_CHANGED': {
+      const p = AgentStatusChangedData.safeParse(event.data);
+      if (!p.success) return next;
+      const d = p.data;
+      const held = next.agents[d.agent_id];
+      const agent: AgentView = held
+        ? { ...held, status: d.status }
+        : {
+            agent_id: d.agent_id,
+            logical_id: d.logical_id,
+            status: d.status,
+            last_heartbeat_at: null,
+            instance_type: null,
+            availability_zone: null,
+            region: null,
+            cloud_instance_id: null,
+            active_instances: 0,
+            created_at: event.timestamp,
+          };
+      // Coming online means a heartbeat just arrived.
+      if (d.status === 'online') agent.last_heartbeat_at = event.timestamp;
+      return withActivity(
+        { ...next, agents: { ...next.agents, [d.agent_id]: agent } },
+        event,
+        `agent ${d.logical_id} is ${d.status}`,
+      );
+    }
+    case 'EMERGENCY_EVENT': {
+      const p = EmergencyEventData.safeParse(event.data);
+      if (!p.success || next.emergencies[p.data.interruption_id]) return next;
+      const action = typeof event.data.action === 'string' ? event.data.action : null;
+      const label = p.data.kind === 'termination_notice' ? 'termination notice' : 'rebalance recommendation';
+      return withActivity(
+        { ...next, emergencies: { ...next.emergencies, [p.data.interruption_id]: { ...p.data, action } } },
+        event,
+        `${label} for ${p.data.cloud_instance_id}`,
+      );
+    }
+    case 'PRICE_UPDATED': {
+      const p = priceUpdate(event.data);
+      if (!p) return next;
+      const key = poolKey(p.instance_type, p.availability_zone);
+      const held = next.prices[key];
+      const prices =
+        held && Date.parse(held.at) >= Date.parse(p.timestamp)
+          ? next.prices
+          : { ...next.prices, [key]: { price: p.spot_price, at: p.timestamp } };
+      return { ...next, prices, priceVersion: next.priceVersion + 1 };
+    }
+    case 'COMMAND_EXECUTED': {
+      const p = CommandExecutedData.safeParse(event.data);
+      if (!p.success) return next;
+      const d = p.data;
+      const kind = d.command_type.toLowerCase().replace(/_/g, ' ');
+      if (d.success) return withActivity(next, event, `${kind} succeeded`);
+      const code = typeof event.data.error_code === 'string' ? ` (${event.data.error_code})` : '';
+      const text = `${kind} failed${code}${d.message ? `: ${d.message}` : ''}`;
+      return withActivity(addNotice(next, 'error', text), event, text);
+    }
+    case 'NOTIFICATION': {
+      const msg = typeof event.data.message === 'string' ? event.data.message : 'notification';
+      return withActivity(addNotice(next, 'info', msg), event, msg);
+    }
+    case 'SWITCH_COMPLETED':
+      return withActivity(next, event, 'pool switch completed');
+    case 'DECISION_MADE':
+      return withActivity(next, event, 'decision made');
+    default:
+      return next;
+  }
+}
+
+function upsertInstance(state: FleetState, inst: Instance, seq: number | null, type: string): FleetState {
+  const held = state.instances[inst.instance_id];
+  if (held && held.version >= inst.version) return state;
+  let pending = state.pending;
+  for (const p of Object.values(pending)) {
+    if (confirms(p, inst, !held && type === 'INSTANCE_LAUNCHING', pending)) {
+      pending = { ...pending };
+      delete pending[p.key];
+      break;
+    }
+  }
+  const seqOf = seq === null ? state.seqOf : { ...state.seqOf, [inst.instance_id]: seq };
+  const next = { ...state, instances: { ...state.instances, [inst.instance_id]: inst }, seqOf, pending };
+  const text = `${inst.cloud_instance_id ?? inst.instance_id.slice(0, 8)} ${inst.status.toLowerCase()}`;
+  return type === 'INSTANCE_UPDATED'
+    ? next
+    : withActivity(next, { seq, type, timestamp: inst.status_changed_at }, text);
+}
+
+/** Whether a server event settles an optimistic action. */
+function confirms(
+  p: PendingAction,
+  inst: Instance,
+  newLaunch: boolean,
+  pending: Record<string, PendingAction>,
+): boolean {
+  if (p.kind === 'terminate') {
+    return p.instance_id === inst.instance_id && inst.status !== 'RUNNING' && inst.status !== 'OFFLINE';
+  }
+  if (p.instance_id !== null) return p.instance_id === inst.instance_id;
+  // The event beat the 202 answer: match the oldest unanswered launch for the same pool.
+  if (!newLaunch || p.agent_id !== inst.agent_id || p.instance_type !== inst.instance_type) return false;
+  if (p.availability_zone && p.availability_zone !== inst.availability_zone) return false;
+  return !Object.values(pending).some(
+    (o) =>
+      o.kind === 'launch' &&
+      o.instance_id === null &&
+      o.agent_id === p.agent_id &&
+      o.instance_type === p.instance_type &&
+      o.requested_at < p.requested_at,
+  );
+}
+
+/**
+ * Merges a GET /api/client/instances answer: newer versions win; an active instance missing
+ * from it was terminated before we listened, unless an event newer than the request set it.
+ */
+export function applySnapshot(state: FleetState, list: Instance[], seqAtRequest: number | null): FleetState {
+  const instances = { ...state.instances };
+  const listed = new Set<string>();
+  for (const inst of list) {
+    listed.add(inst.instance_id);
+    const held = instances[inst.instance_id];
+    if (!held || held.version < inst.version) instances[inst.instance_id] = inst;
+  }
+  for (const [id, inst] of Object.entries(instances)) {
+    if (listed.has(id) || inst.status === 'TERMINATED') continue;
+    const s = state.seqOf[id];
+    const setAfterRequest = s !== undefined && (seqAtRequest === null || s > seqAtRequest);
+    if (!setAfterRequest) delete instances[id];
+  }
+  let pending = state.pending;
+  for (const p of Object.values(pending)) {
+    const inst = p.instance_id ? instances[p.instance_id] : undefined;
+    if (inst && confirms(p, inst, false, pending)) {
+      pending = { ...pending };
+      delete pending[p.key];
+    }
+  }
+  return { ...state, instances, pending };
+}
+
+export function applyAgents(state: FleetState, agents: AgentView[]): FleetState {
+  return { ...state, agents: Object.fromEntries(agents.map((a) => [a.agent_id, a])) };
+}
+
+export function applyInterruptions(state: FleetState, list: InterruptionView[]): FleetState {
+  const emergencies = { ...state.emergencies };
+  for (const i of list) {
+    if (emergencies[i.interruption_id]) continue;
+    emergencies[i.interruption_id] = {
+      interruption_id: i.interruption_id,
+      kind: i.kind,
+      agent_id: i.agent_id,
+      instance_id: i.instance_id,
+      cloud_instance_id: i.cloud_instance_id,
+      deadline: i.deadline,
+      detected_at: i.detected_at,
+      action: i.action,
+    };
+  }
+  return { ...state, emergencies };
+}
+
+export function applyLatestPrices(
+  state: FleetState,
+  pools: { instance_type: string; availability_zone: string; points: { t: string; price: number }[] }[],
+): FleetState {
+  const prices = { ...state.prices };
+  for (const pool of pools) {
+    const last = pool.points[pool.points.length - 1];
+    if (!last) continue;
+    const key = poolKey(pool.instance_type, pool.availability_zone);
+    const held = prices[key];
+    if (!held || Date.parse(held.at) < Date.parse(last.t)) prices[key] = { price: last.price, at: last.t };
+  }
+  return { ...state, prices };
+}
+
+// ---- optimistic actions -------------------------------------------------------------------
+
+export function beginLaunch(
+  state: FleetState,
+  a: { key: string; agent_id: string; instance_type: string; availability_zone: string | null; at: string },
+): FleetState {
+  const p: PendingAction = {
+    kind: 'launch',
+    key: a.key,
+    instance_id: null,
+    agent_id: a.agent_id,
+    instance_type: a.instance_type,
+    availability_zone: a.availability_zone,
+    requested_at: a.at,
+  };
+  return { ...state, pending: { ...state.pending, [a.key]: p } };
+}
+
+/** The 202 answer: the row keeps showing LAUNCHING until the event, unless the event came first. */
+export function launchAccepted(state: FleetState, key: string, instanceId: string): FleetState {
+  const p = state.pending[key];
+  if (p?.kind !== 'launch') return state;
+  const pending = { ...state.pending };
+  if (state.instances[instanceId]) delete pending[key];
+  else pending[key] = { ...p, instance_id: instanceId };
+  return { ...state, pending };
+}
+
+export function beginTerminate(state: FleetState, key: string, instanceId: string, at: string): FleetState {
+  const p: PendingAction = { kind: 'terminate', key, instance_id: instanceId, requested_at: at };
+  return { ...state, pending: { ...state.pending, [key]: p } };
+}
+
+export function terminateAccepted(state: FleetState, key: string): FleetState {
+  const p = state.pending[key];
+  if (p?.kind !== 'terminate') return state;
+  const inst = state.instances[p.instance_id];
+  if (!inst || !confirms(p, inst, false, state.pending)) return state;
+  const pending = { ...state.pending };
+  delete pending[key];
+  return { ...state, pending };
+}
+
+/** The server refused: the optimistic state disappears and the operator is told why. */
+export function rollback(state: FleetState, key: string, message: string): FleetState {
+  if (!state.pending[key]) return state;
+  const pending = { ...state.pending };
+  delete pending[key];
+  return addNotice({ ...state, pending }, 'error', message);
+}
+
+export function addNotice(state: FleetState, level: Notice['level'], text: string): FleetState {
+  const notice = { id: state.nextNoticeId, level, text };
+  return {
+    ...state,
+    notices: [...state.notices, notice].slice(-NOTICES_MAX),
+    nextNoticeId: state.nextNoticeId + 1,
+  };
+}
+
+export function dismissNotice(state: FleetState, id: number): FleetState {
+  return { ...state, notices: state.notices.filter((n) => n.id !== id) };
+}
+
+export function dismissEmergency(state: FleetState, id: string): FleetState {
+  if (!state.emergencies[id]) return state;
+  const emergencies = { ...state.emergencies };
+  delete emergencies[id];
+  return { ...state, emergencies };
+}
+
+function withActivity(
+  state: FleetState,
+  e: { seq?: number | null; type: string; timestamp: string },
+  text: string,
+): FleetState {
+  const item: ActivityItem = { seq: e.seq ?? null, type: e.type, text, at: e.timestamp };
+  const activity = [item, ...state.activity];
+  if (activity.length > ACTIVITY_MAX) activity.length = ACTIVITY_MAX;
+  return { ...state, activity };
+}

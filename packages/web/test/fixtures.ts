@@ -1,0 +1,43 @@
+import type { Instance, StreamEvent, StreamEventType } from '@spot/contract';
+
+let n = 0;
+export const uuid = (i = ++n) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+export const AGENT = uuid(9000);
+
+export function instance(over: Partial<Instance> = {}): Instance {
+  return {
+    instance_id: uuid(),
+    agent_id: AGENT,
+    status: 'LAUNCHING',
+    role: 'PRIMARY',
+    market: 'spot',
+    cloud_instance_id: null,
+    instance_type: 't3.medium',
+    availability_zone: 'us-east-1a',
+    region: 'us-east-1',
+    launch_requested_at: '2026-11-24T10:00:00.000Z',
+    launch_confirmed_at: null,
+    launch_duration_seconds: null,
+    termination_requested_at: null,
+    termination_confirmed_at: null,
+    termination_duration_seconds: null,
+    termination_reason: null,
+    error_code: null,
+    error_message: null,
+    status_changed_at: '2026-11-24T10:00:00.000Z',
+    created_at: '2026-11-24T10:00:00.000Z',
+    version: 1,
+    ...over,
+  };
+}
+
+export function ev(type: StreamEventType, data: Record<string, unknown>, seq?: number): StreamEvent {
+  return { type, data, timestamp: '2026-11-24T10:00:05.000Z', ...(seq === undefined ? {} : { seq }) };
+}
+
+/** The instance event the server sends for a status (docs/events.md). */
+export function instEvent(i: Instance, seq: number): StreamEvent {
+  const type =
+    i.status === 'TERMINATED' ? 'INSTANCE_TERMINATED' : (`INSTANCE_${i.status}` as StreamEventType);
+  return ev(type, i as unknown as Record<string, unknown>, seq);
+}

@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { emptyFleet, type FleetState } from '../src/store/fleet-state';
+import {
+  applyAgents,
+  applyEvent,
+  applyInterruptions,
+  applyLatestPrices,
+  applySnapshot,
+  beginLaunch,
+  beginTerminate,
+  launchAccepted,
+  rollback,
+  terminateAccepted,
+} from '../src/store/reducer';
+import { buildRows } from '../src/store/rows';
+import { AGENT, ev, instance, instEvent, uuid } from './fixtures';
+
+const rowsOf = (s: FleetState) => buildRows(s.instances, s.pending, s.agents, s.prices);
+const apply = (s: FleetState, ...events: Parameters<typeof applyEvent>[1][]) => events.reduce(applyEvent, s);
+
+describe('applyEvent: instance events', () => {
+  const base = instance({ instance_id: uuid(1) });
+  const running = {
+    ...base,
+    status: 'RUNNING' as const,
+    cloud_instance_id: 'i-0abc',
+    launch_confirmed_at: '2026-11-24T10:00:30.000Z',
+    launch_duration_seconds: 30,
+    version: 2,
+  };
+
+  it.each([
+    ['INSTANCE_LAUNCHING', 'LAUNCHING'],
+    ['INSTANCE_RUNNING', 'RUNNING'],
+    ['INSTANCE_PROMOTING', 'PROMOTING'],
+    ['INSTANCE_TERMINATING', 'TERMINATING'],
+    ['INSTANCE_TERMINATED', 'TERMINATED'],
+    ['INSTANCE_OFFLINE', 'OFFLINE'],
+    ['INSTANCE_FAILED', 'FAILED'],
+  ] as const)('%s sets the instance to %s', (type, status) => {
+    const s = applyEvent(emptyFleet(), ev(type, { ...base, status }, 10));
+    expect(s.instances[base.instance_id]?.status).toBe(status);
+    expect(s.lastSeq).toBe(10);
+    expect(s.activity[0]?.type).toBe(type);
+  });
+
+  it('INSTANCE_UPDATED takes the newer fields without a status change', () => {
+    const s = apply(
+      emptyFleet(),
+      instEvent(base, 1),
+      ev('INSTANCE_UPDATED', { ...base, cloud_instance_id: 'i-0def', version: 2 }, 2),
+    );
+    expect(s.instances[base.instance_id]).toMatchObject({ status: 'LAUNCHING', cloud_instance_id: 'i-0def' });
+  });
+
+  it('an older version after a newer one is ignored (out of order)', () => {
+    const s = apply(emptyFleet(), instEvent(running, 5), instEvent(base, 6));
+    expect(s.instances[base.instance_id]?.status).toBe('RUNNING');
+    expect(s.instances[base.instance_id]?.version).toBe(2);
+  });
+
+  it('a repeated event (replay after reconnect) changes nothing', () => {
+    const once = apply(emptyFleet(), instEvent(base, 1), instEvent(running, 2));
+    const twice = apply(once, instEvent(running, 2), instEvent(base, 1));
+    expect(twice.instances).toBe(once.instances);
+    expect(twice.lastSeq).toBe(2);
+    expect(twice.activity).toHaveLength(once.activity.length);
+  });
+
+  it('TERMINATED is kept as a tombstone and leaves the active rows', () => {
+    const gone = { ...running, status: 'TERMINATED' as const, version: 4 };
+    const s = apply(emptyFleet(), instEvent(running, 1), instEvent(gone, 2));
+    expect(s.instances[base.instance_id]?.status).toBe('TERMINATED');
+    expect(rowsOf(s)).toHaveLength(0);
+    // A late snapshot still listing it as RUNNING does not bring it back.
+    expect(rowsOf(applySnapshot(s, [running], 0))).toHaveLength(0);
+  });
+
+  it('a malformed instance payload changes nothing but the resume point', () => {
+    const s = applyEvent(emptyFleet(), ev('INSTANCE_RUNNING', { instance_id: 'x', status: 'BOGUS' }, 7));
+    expect(s.instances).toEqual({});
+    expect(s.lastSeq).toBe(7);
+  });
+});
+
+describe('applyEvent: other events', () => {
+  it('AGENT_STATUS_CHANGED updates a known agent and adds an unknown one', () => {
+    let s = applyAgents(emptyFleet(), [
+      {
+        agent_id: AGENT,
+        logical_id: 'web-1',
+        status: 'online',
+        last_heartbeat_at: '2026-11-24T09:00:00.000Z',
+        instance_type: 't3.medium',
+        availability_zone: 'us-east-1a',
+        region: 'us-east-1',
+        cloud_instance_id: 'i-01',
+        active_instances: 1,
+        created_at: '2026-11-24T08:00:00.000Z',
+      },
+    ]);
+    s = applyEvent(
+      s,
+      ev(
+        'AGENT_STATUS_CHANGED',
+        { agent_id: AGENT, logical_id: 'web-1', status: 'offline', previous_status: 'online' },
+        1,
+      ),
+    );
+    expect(s.agents[AGENT]).toMatchObject({ status: 'offline', instance_type: 't3.medium' });
+    const other = uuid(9001);
+    s = applyEvent(
+      s,
+      ev(
+        'AGENT_STATUS_CHANGED',
+        { agent_id: other, logical_id: 'db-1', status: 'online', previous_status: null },
+        2,
+      ),
+    );
+    expect(s.agents[other]).toMatchObject({
+      logical_id: 'db-1',
+      status: 'online',
+      last_heartbeat_at: '2026-11-24T10:00:05.000Z',
+    });
+  });
+
+  it('EMERGENCY_EVENT adds an alert once, even when replayed', () => {
+    const data = {
+      interruption_id: 'int-1',
+      kind: 'termination_notice',
+      agent_id: AGENT,
+      instance_id: uuid(1),
+      cloud_instance_id: 'i-0abc',
+      deadline: '2026-11-24T10:02:00.000Z',
+      detected_at: '2026-11-24T10:00:00.000Z',
+      action: 'terminate',
+    };
+    let s = applyEvent(emptyFleet(), ev('EMERGENCY_EVENT', data, 3));
+    expect(s.emergencies['int-1']).toMatchObject({ kind: 'termination_notice', action: 'terminate' });
+    s = applyInterruptions(s, [
+      { ...data, kind: 'termination_notice', received_at: data.detected_at, response: null, outcome: null },
+    ]);
+    s = applyEvent(s, ev('EMERGENCY_EVENT', { ...data, action: 'stop' }, 4));
+    expect(Object.keys(s.emergencies)).toEqual(['int-1']);
+    expect(s.emergencies['int-1']?.action).toBe('terminate');
+  });
+
+  it('PRICE_UPDATED keeps the newest price per pool and bumps the refresh counter', () => {
+    let s = applyLatestPrices(emptyFleet(), [
+      {
+        instance_type: 't3.medium',
+        availability_zone: 'us-east-1a',
+        points: [{ t: '2026-11-24T09:00:00.000Z', price: 0.01 }],
+      },
+    ]);
+    const p = (price: number, timestamp: string, seq: number) =>
+      ev(
+        'PRICE_UPDATED',
+        {
+          instance_type: 't3.medium',
+          availability_zone: 'us-east-1a',
+          region: 'us-east-1',
+          spot_price: price,
+          timestamp,
+        },
+        seq,
+      );
+    s = apply(s, p(0.02, '2026-11-24T10:00:00.000Z', 1), p(0.015, '2026-11-24T09:30:00.000Z', 2));
+    expect(s.prices['t3.medium|us-east-1a']).toEqual({ price: 0.02, at: '2026-11-24T10:00:00.000Z' });
+    expect(s.priceVersion).toBe(2);
+    expect(rowsOf(applyEvent(s, instEvent(instance(), 3)))[0]?.price).toBe(0.02);
+  });
+
+  it('COMMAND_EXECUTED failure raises a notice; success only logs activity', () => {
+    const cmd = {
+      command_id: 'c1',
+      agent_id: AGENT,
+      instance_id: null,
+      command_type: 'LAUNCH_INSTANCE',
+      message: null,
+    };
+    let s = applyEvent(emptyFleet(), ev('COMMAND_EXECUTED', { ...cmd, success: true }, 1));
+    expect(s.notices).toHaveLength(0);
+    s = applyEvent(
+      s,
+      ev(
+        'COMMAND_EXECUTED',
+        { ...cmd, success: false, message: 'no capacity', error_code: 'InsufficientInstanceCapacity' },
+        2,
+      ),
+    );
+    expect(s.notices[0]).toMatchObject({ level: 'error' });
+    expect(s.notices[0]?.text).toContain('InsufficientInstanceCapacity');
+    expect(s.notices[0]?.text).toContain('no capacity');
+  });
+
+  it('NOTIFICATION, SWITCH_COMPLETED and DECISION_MADE are logged; HEARTBEAT changes nothing', () => {
+    const s0 = emptyFleet();
+    expect(applyEvent(s0, ev('HEARTBEAT', {}))).toBe(s0);
+    const s = apply(
+      s0,
+      ev('NOTIFICATION', { message: 'maintenance at noon' }, 1),
+      ev('SWITCH_COMPLETED', {}, 2),
+      ev('DECISION_MADE', {}, 3),
+    );
+    expect(s.notices.map((n) => n.text)).toEqual(['maintenance at noon']);
+    expect(s.activity.map((a) => a.type)).toEqual(['DECISION_MADE', 'SWITCH_COMPLETED', 'NOTIFICATION']);
+  });
+
+  it('a non-instance event at or below the last seq is a duplicate and ignored', () => {
+    const note = ev('NOTIFICATION', { message: 'once' }, 5);
+    const s = apply(emptyFleet(), note, note, ev('NOTIFICATION', { message: 'older' }, 4));
+    expect(s.notices.map((n) => n.text)).toEqual(['once']);
+  });
+});
+
+describe('resume bookkeeping', () => {
+  it('lastSeq is the highest seq applied and never goes back', () => {
+    const i = instance();
+    let s = apply(emptyFleet(), instEvent(i, 3), instEvent({ ...i, version: 2 }, 9));
+    expect(s.lastSeq).toBe(9);
+    s = applyEvent(s, instEvent({ ...i, version: 3 }, 8));
+    expect(s.lastSeq).toBe(9);
+    s = applyEvent(s, ev('HEARTBEAT', {}));
+    expect(s.lastSeq).toBe(9);
+  });
+
+  it('a snapshot drops active instances it no longer lists unless an event newer than the request set them', () => {
+    const old = instance({ status: 'RUNNING' });
+    const fresh = instance();
+    let s = applySnapshot(emptyFleet(), [old], null);
+    s = applyEvent(s, instEvent(fresh, 12));
+    // Snapshot requested at seq 10: `fresh` (seq 12) raced it, `old` was terminated unseen.
+    s = applySnapshot(s, [], 10);
+    expect(Object.keys(s.instances)).toEqual([fresh.instance_id]);
+  });
+});
+
+describe('optimistic actions', () => {
+  const req = {
+    key: 'k1',
+    agent_id: AGENT,
+    instance_type: 't3.medium',
+    availability_zone: 'us-east-1a',
+    at: '2026-11-24T10:00:00.000Z',
+  };
+
+  it('launch: a LAUNCHING row at once, replaced by the server row when its event arrives', () => {
+    let s = beginLaunch(emptyFleet(), req);
+    expect(rowsOf(s)).toMatchObject([{ status: 'LAUNCHING', optimistic: true, instanceType: 't3.medium' }]);
+    const i = instance({ instance_id: uuid(50) });
+    s = launchAccepted(s, 'k1', i.instance_id);
+    expect(rowsOf(s)).toMatchObject([{ id: i.instance_id, optimistic: true }]);
+    s = applyEvent(s, instEvent(i, 1));
+    expect(s.pending).toEqual({});
+    expect(rowsOf(s)).toMatchObject([{ id: i.instance_id, status: 'LAUNCHING', optimistic: false }]);
+    s = applyEvent(s, instEvent({ ...i, status: 'RUNNING', version: 2 }, 2));
+    expect(rowsOf(s)).toMatchObject([{ status: 'RUNNING' }]);
+  });
+
+  it('launch: the event may arrive before the 202 answer; no duplicate row either way', () => {
+    let s = beginLaunch(emptyFleet(), req);
+    const i = instance({ instance_id: uuid(51) });
+    s = applyEvent(s, instEvent(i, 1));
+    expect(rowsOf(s)).toHaveLength(1);
+    expect(s.pending).toEqual({});
+    s = launchAccepted(s, 'k1', i.instance_id);
+    expect(rowsOf(s)).toHaveLength(1);
+  });
+
+  it('launch refused: the row disappears and a message says why', () => {
+    let s = beginLaunch(emptyFleet(), req);
+    s = rollback(s, 'k1', 'Launch of t3.medium refused: agent not found (NOT_FOUND)');
+    expect(rowsOf(s)).toHaveLength(0);
+    expect(s.notices).toMatchObject([{ level: 'error', text: expect.stringContaining('NOT_FOUND') }]);
+  });
+
+  it('terminate: TERMINATING at once, confirmed by the event, then TERMINATED leaves the list', () => {
+    const i = instance({ status: 'RUNNING', cloud_instance_id: 'i-01', version: 2 });
+    let s = applyEvent(emptyFleet(), instEvent(i, 1));
+    s = beginTerminate(s, 't1', i.instance_id, '2026-11-24T10:05:00.000Z');
+    expect(rowsOf(s)).toMatchObject([{ status: 'TERMINATING', optimistic: true }]);
+    s = terminateAccepted(s, 't1'); // 202 before the event: still waiting for the stream
+    expect(s.pending.t1).toBeDefined();
+    s = applyEvent(s, instEvent({ ...i, status: 'TERMINATING', version: 3 }, 2));
+    expect(s.pending).toEqual({});
+    expect(rowsOf(s)).toMatchObject([{ status: 'TERMINATING', optimistic: false }]);
+    s = applyEvent(s, instEvent({ ...i, status: 'TERMINATED', version: 4 }, 3));
+    expect(rowsOf(s)).toHaveLength(0);
+  });
+
+  it('terminate refused: back to the server state with a message', () => {
+    const i = instance({ status: 'RUNNING', cloud_instance_id: 'i-01', version: 2 });
+    let s = applyEvent(emptyFleet(), instEvent(i, 1));
+    s = beginTerminate(s, 't1', i.instance_id, '2026-11-24T10:05:00.000Z');
+    s = rollback(s, 't1', 'Terminate of i-01 refused: cannot terminate (INVALID_TRANSITION)');
+    expect(rowsOf(s)).toMatchObject([{ status: 'RUNNING', optimistic: false }]);
+    expect(s.notices).toHaveLength(1);
+    // Rolling back a settled key again is a no-op, not a second message.
+    expect(rollback(s, 't1', 'again')).toBe(s);
+  });
+});
