@@ -83,7 +83,11 @@ export class Proc {
       const onExit = () => {
         check();
         done();
-        reject(new Error(`${this.name} exited; last lines:\n${this.lines.slice(-15).join('\n')}`));
+        reject(
+          new Error(
+            `${this.name} exited (code ${this.child.exitCode}); last lines:\n${this.lines.slice(-15).join('\n')}`,
+          ),
+        );
       };
       const done = () => {
         clearTimeout(timer);
