@@ -3,6 +3,7 @@ import { type Selectable, sql } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 import type { CommandsTable } from '../db/schema.ts';
 import { isoRequired } from '../views/time.ts';
+import { isUuid } from './ids.ts';
 
 export const COMMANDS_CHANNEL = 'spot_commands';
 export type CommandRow = Selectable<CommandsTable>;
@@ -65,6 +66,7 @@ export async function lockCommand(
   agentId: string,
   commandId: string,
 ): Promise<CommandRow | undefined> {
+  if (!isUuid(commandId)) return undefined;
   return tx
     .selectFrom('commands')
     .selectAll()

@@ -3,6 +3,7 @@ import type { Executor, Tx } from '../db/executor.ts';
 import type { InstancesTable } from '../db/schema.ts';
 import type { InstancePatch } from '../domain/state-machine.ts';
 import type { InstanceRow } from '../views/instance.ts';
+import { isUuid } from './ids.ts';
 
 export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>): Promise<InstanceRow> {
   return tx.insertInto('instances').values(values).returningAll().executeTakeFirstOrThrow();
@@ -16,6 +17,7 @@ export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>)
  * against one holding this lock and waiting for the outbox lock.
  */
 export async function lockInstance(tx: Tx, id: string): Promise<InstanceRow | undefined> {
+  if (!isUuid(id)) return undefined;
   return tx.selectFrom('instances').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
 
