@@ -129,7 +129,8 @@ export function queryRows(rows: InstanceRow[], q: RowQuery): InstanceRow[] {
       case 'price':
         return r.price;
       case 'since':
-        return r.statusSince;
+        // Ascending = shortest time in the current state first (the freshest change on top).
+        return -Date.parse(r.statusSince);
       case 'launch':
         return r.launchSeconds;
     }
