@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { history, instance, launch, simInstancesFor } from '../support/fleet.ts';
-import { type AgentHandle, eventually, Stack, type Tenant } from '../support/stack.ts';
+import { eventually, Stack, type Tenant } from '../support/stack.ts';
 
 /** Undelivered entries in an agent's outbox file (puts without their ack). */
 async function outboxPending(stateDir: string): Promise<string[]> {
