@@ -304,14 +304,41 @@ describe('optimistic actions', () => {
 describe('queryRows', () => {
   it('sorts by time in state (freshest first ascending) and breaks ties by id', async () => {
     const { queryRows } = await import('../src/store/rows');
-    const a = instance({ instance_id: uuid(601), status: 'RUNNING', status_changed_at: '2026-11-24T10:00:00.000Z' });
-    const b = instance({ instance_id: uuid(602), status: 'RUNNING', status_changed_at: '2026-11-24T11:00:00.000Z' });
-    const c = instance({ instance_id: uuid(603), status: 'FAILED', status_changed_at: '2026-11-24T10:30:00.000Z' });
+    const a = instance({
+      instance_id: uuid(601),
+      status: 'RUNNING',
+      status_changed_at: '2026-11-24T10:00:00.000Z',
+    });
+    const b = instance({
+      instance_id: uuid(602),
+      status: 'RUNNING',
+      status_changed_at: '2026-11-24T11:00:00.000Z',
+    });
+    const c = instance({
+      instance_id: uuid(603),
+      status: 'FAILED',
+      status_changed_at: '2026-11-24T10:30:00.000Z',
+    });
     const rows = rowsOf(applySnapshot(emptyFleet(), [a, b, c], null));
     const ids = (q: Parameters<typeof queryRows>[1]) => queryRows(rows, q).map((r) => r.id);
-    expect(ids({ status: 'ALL', text: '', sort: 'since', dir: 'asc' })).toEqual([b.instance_id, c.instance_id, a.instance_id]);
-    expect(ids({ status: 'ALL', text: '', sort: 'since', dir: 'desc' })).toEqual([a.instance_id, c.instance_id, b.instance_id]);
-    expect(ids({ status: 'ALL', text: '', sort: 'status', dir: 'asc' })).toEqual([c.instance_id, a.instance_id, b.instance_id]);
-    expect(ids({ status: 'RUNNING', text: '', sort: 'status', dir: 'asc' })).toEqual([a.instance_id, b.instance_id]);
+    expect(ids({ status: 'ALL', text: '', sort: 'since', dir: 'asc' })).toEqual([
+      b.instance_id,
+      c.instance_id,
+      a.instance_id,
+    ]);
+    expect(ids({ status: 'ALL', text: '', sort: 'since', dir: 'desc' })).toEqual([
+      a.instance_id,
+      c.instance_id,
+      b.instance_id,
+    ]);
+    expect(ids({ status: 'ALL', text: '', sort: 'status', dir: 'asc' })).toEqual([
+      c.instance_id,
+      a.instance_id,
+      b.instance_id,
+    ]);
+    expect(ids({ status: 'RUNNING', text: '', sort: 'status', dir: 'asc' })).toEqual([
+      a.instance_id,
+      b.instance_id,
+    ]);
   });
 });

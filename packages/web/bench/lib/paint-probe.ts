@@ -44,8 +44,8 @@ export function installPaintProbe(): void {
   new MutationObserver((muts) => {
     if (waiters.length === 0) return;
     for (const m of muts) {
-      if (m.type === 'attributes') rows(m.target).forEach(check);
-      else m.addedNodes.forEach((n) => rows(n).forEach(check));
+      const changed = m.type === 'attributes' ? rows(m.target) : [...m.addedNodes].flatMap(rows);
+      for (const el of changed) check(el);
     }
   }).observe(document.body, {
     subtree: true,
