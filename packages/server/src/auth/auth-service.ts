@@ -54,6 +54,9 @@ export class AuthService {
     const hit = this.cache.get(hash);
     if (hit && hit.until > this.now()) return hit.principal;
     const principal = await this.lookup(token, hash);
+    // Only hits are cached: a miss cached for 30 s refused a client token created (with
+    // a brought-own token, as the demo does) right after a probe with it failed.
+    if (!principal) return null;
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(hash, { principal, until: this.now() + CACHE_TTL_MS });
     return principal;

@@ -19,7 +19,7 @@ import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
 import { bearerOrCookie, installAuth } from './auth.ts';
-import { errorBody, frameworkErrors, installErrorHandling } from './errors.ts';
+import { errorBody, frameworkErrors, installErrorHandling, routeNotFound } from './errors.ts';
 import { installIdempotency } from './idempotency.ts';
 import { installStrictJsonParser } from './json-body.ts';
 import type { Metrics } from './metrics.ts';
@@ -149,10 +149,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (request.method === 'GET' && !/^\/(api|ws|health|metrics)(\/|$)/.test(request.url)) {
         return reply.sendFile('index.html');
       }
-      return reply
-        .status(404)
-        .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+      return routeNotFound(request, reply);
     });
+  } else {
+    app.setNotFoundHandler(routeNotFound);
   }
   return app;
 }

@@ -66,7 +66,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+}
+
+/** The JSON 404 for a path no route serves (app.ts installs it once, SPA-aware when the dashboard is served). */
+export function routeNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  void reply
+    .status(404)
+    .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 }
