@@ -34,6 +34,8 @@ export function startProcess(
         setTimeout(() => proc.kill('SIGKILL'), 8000).unref();
       }),
   };
+  // A quiet child's last lines are kept, so a failure to start says why.
+  const recent: string[] = [];
   return new Promise((resolve, reject) => {
     let settled = false;
     const timer = setTimeout(() => {
@@ -52,6 +54,7 @@ export function startProcess(
         return;
       }
       if (!options.quiet) process.stderr.write(`[${name}] ${line}\n`);
+      else if (!settled && recent.push(line) > 20) recent.shift();
     };
     createInterface({ input: proc.stdout! }).on('line', onLine('out'));
     createInterface({ input: proc.stderr! }).on('line', onLine('err'));
@@ -59,7 +62,8 @@ export function startProcess(
       if (!settled) {
         settled = true;
         clearTimeout(timer);
-        reject(new Error(`${name} exited with code ${code} before it was ready`));
+        const said = recent.length ? `:\n${recent.join('\n')}` : '';
+        reject(new Error(`${name} exited with code ${code} before it was ready${said}`));
       }
     });
   });
