@@ -135,10 +135,12 @@ export function queryRows(rows: InstanceRow[], q: RowQuery): InstanceRow[] {
         return r.launchSeconds;
     }
   };
-  return out.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    if (ka === null || kb === null) return cmpNullable(ka, kb) || (a.id < b.id ? -1 : 1);
-    return sign * cmpNullable(ka, kb) || (a.id < b.id ? -1 : 1);
+  // Keys computed once per row, not once per comparison (1,000 rows ≈ 20,000 comparisons).
+  const keyed = out.map((r) => ({ r, k: key(r) }));
+  keyed.sort((a, b) => {
+    const tie = a.r.id < b.r.id ? -1 : 1;
+    if (a.k === null || b.k === null) return cmpNullable(a.k, b.k) || tie;
+    return sign * cmpNullable(a.k, b.k) || tie;
   });
+  return keyed.map((x) => x.r);
 }
