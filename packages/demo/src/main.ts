@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AgentList } from '@spot/contract';
 import { FleetDriver, type Pool } from './fleet-driver.ts';
 import { DemoOptionError, readDemoOptions } from './options.ts';
 import { type Child, freePort, startProcess, waitForHttp } from './processes.ts';
@@ -38,6 +39,23 @@ async function ensureClient(serverUrl: string, adminToken: string, clientToken: 
     token: adminToken,
     body: JSON.stringify({ name: 'demo', token: clientToken }),
   });
+}
+
+/** Registered means the server lists it: the demo asks the API, not the agent's log lines. */
+async function waitForAgent(
+  serverUrl: string,
+  token: string,
+  logicalId: string,
+  child: Child,
+): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null) throw new Error(`${logicalId} exited with code ${child.proc.exitCode}`);
+    const { agents } = await json<AgentList>(`${serverUrl}/api/client/agents`, { token });
+    if (agents.some((a) => a.logical_id === logicalId)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${logicalId} did not register within 90 s`);
 }
 
 interface SimInstance {
@@ -145,9 +163,10 @@ async function main(): Promise<void> {
           AWS_SECRET_ACCESS_KEY: 'demo-secret-key',
           LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
         },
-        { ready: (line) => line.includes('agent registered'), quiet: true },
+        { quiet: true },
       );
       children.push(agent.child);
+      await waitForAgent(serverUrl, secrets.client_token, logicalId, agent.child);
     }
 
     driver = new FleetDriver(
