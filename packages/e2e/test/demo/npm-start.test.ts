@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Proc } from '../support/process.ts';
+import { eventually } from '../support/stack.ts';
+
+/**
+ * What a new user gets from `npm start`: the demo launcher (scripts/start.mjs) starts the
+ * simulator, the server on embedded PGlite and agents on simulated hosts, and a fleet comes
+ * alive without anyone touching it. The demo always runs on PGlite, whatever TEST_DB says.
+ */
+const CLIENT_TOKEN = `soc_e2e_demo_${randomBytes(16).toString('hex')}`;
+let dataDir: string;
+let demo: Proc;
+let url: string;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function api<T>(p: string): Promise<T> {
+  const res = await fetch(`${url}${p}`, { headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });
+  if (!res.ok) throw new Error(`${p}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'spot-demo-'));
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  demo = new Proc('demo', 'scripts/start.mjs', [], {
+    PORT: String(port),
+    SPOT_DATA_DIR: dataDir,
+    DEMO_SPEED: '30',
+    DEMO_AGENTS: '2',
+    DEMO_CLIENT_TOKEN: CLIENT_TOKEN,
+  });
+  await demo.waitForLine((l) => l.includes('Spot Optimizer demo is running'), 110_000);
+});
+
+afterAll(async () => {
+  await demo?.stop('SIGTERM', 20_000);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('prints the dashboard URL and the client token it was given', () => {
+    expect(demo.lines.some((l) => l.includes(`dashboard:     ${url}/`))).toBe(true);
+    expect(demo.lines.some((l) => l.includes(`client token:  ${CLIENT_TOKEN}`))).toBe(true);
+  });
+
+  it('serves the dashboard and keeps the secrets file private', async () => {
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const secrets = await stat(path.join(dataDir, 'demo-secrets.json'));
+    expect(secrets.mode & 0o077).toBe(0);
+  });
+
+  it('brings up a live fleet: agents online and launched spot instances RUNNING on simulated ids', async () => {
+    const { agents } = await api<{ agents: { logical_id: string; status: string }[] }>('/api/client/agents');
+    expect(agents.map((a) => a.logical_id).sort()).toEqual(['web-1', 'web-2']);
+    expect(agents.every((a) => a.status === 'online')).toBe(true);
+    // The fleet driver launches REPLICAs; each must end RUNNING on an id the simulator gave.
+    const running = await eventually(async () => {
+      const { instances } = await api<{
+        instances: { role: string; status: string; cloud_instance_id: string | null }[];
+      }>('/api/client/instances');
+      const launched = instances.filter((i) => i.role === 'REPLICA' && i.status === 'RUNNING');
+      return launched.length >= 2 ? launched : null;
+    }, 90_000);
+    for (const i of running) expect(i.cloud_instance_id).toMatch(/^i-[0-9a-f]{17}$/);
+  });
+
+  it('stops every process it started on SIGTERM', async () => {
+    const simUrl = /EC2 simulator: (http:\/\/\S+)/.exec(demo.lines.join('\n'))?.[1];
+    expect(simUrl).toBeDefined();
+    expect((await fetch(`${simUrl}/_sim/clock`)).status).toBe(200);
+    const code = await demo.stop('SIGTERM', 20_000);
+    expect(code).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    await expect(fetch(`${simUrl}/_sim/clock`)).rejects.toThrow();
+  });
+});
