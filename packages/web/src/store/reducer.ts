@@ -4,6 +4,7 @@ import {
   CommandExecutedData,
   EmergencyEventData,
   Instance as InstanceSchema,
+  StreamEventType,
 } from '@spot/contract';
 import type { ActivityItem, FleetState, Notice, PendingAction } from './fleet-state';
 import { poolKey } from './fleet-state';
@@ -25,16 +26,8 @@ function priceUpdate(d: Record<string, unknown>) {
   };
 }
 
-const INSTANCE_EVENTS = new Set([
-  'INSTANCE_LAUNCHING',
-  'INSTANCE_RUNNING',
-  'INSTANCE_PROMOTING',
-  'INSTANCE_TERMINATING',
-  'INSTANCE_TERMINATED',
-  'INSTANCE_OFFLINE',
-  'INSTANCE_FAILED',
-  'INSTANCE_UPDATED',
-]);
+// Every instance event of the contract carries the full instance; derived, so a new one is not missed.
+const INSTANCE_EVENTS = new Set<string>(StreamEventType.options.filter((t) => t.startsWith('INSTANCE_')));
 
 /**
  * Applies one stream event, purely. Instance events win only with a newer `version` (a
