@@ -17,7 +17,7 @@ Options:
   --ondemand-prices FILE      on-demand price CSV region,instance_type,ondemand_price_usd (repeatable)
   --hazard-per-hour R         interruption hazard per simulated hour for every pool (default 0)
   --boot-delay-seconds S      boot delay for every pool (default 20-45 s, stable per pool)
-  --start-time ISO            simulated start time (default now)
+  --start-time ISO            simulated clock's reading at start (default now; API times are wall-clock)
   -h, --help                  show this help`;
 
 export type CliParse =

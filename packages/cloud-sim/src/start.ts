@@ -26,7 +26,7 @@ export interface CloudSimOptions {
   bootDelaySeconds?: number;
   shutdownDelaySeconds?: number;
   rebalanceLeadSeconds?: number;
-  /** Simulated start time (default: now). */
+  /** The simulated clock's reading at start (default: now). Times the APIs hand out are wall-clock regardless. */
   startTime?: Date;
   /** Structured log lines (default: none). */
   log?: LogFn;

@@ -359,12 +359,15 @@ describe('DescribeSpotPriceHistory', () => {
     });
     const client = ec2(sim.url);
     await new Promise((r) => setTimeout(r, 2000)); // let two simulated days of trace become history
+    // StartTime/EndTime are wall-clock times: simulated day 2 is the second real second after the start
+    const clock = (await control(sim.url, 'GET', '/clock')).body;
+    const w0 = Date.parse(clock.now) - (Date.parse(clock.sim_now) - start.getTime()) / clock.speed;
     const out = await client.send(
       new DescribeSpotPriceHistoryCommand({
         InstanceTypes: ['c5.large'],
         AvailabilityZone: 'us-east-1a',
-        StartTime: new Date(start.getTime() + 86_400_000),
-        EndTime: new Date(start.getTime() + 2 * 86_400_000),
+        StartTime: new Date(w0 + 1000),
+        EndTime: new Date(w0 + 2000),
       }),
     );
     const rows = out.SpotPriceHistory!;
@@ -373,9 +376,10 @@ describe('DescribeSpotPriceHistory', () => {
       true,
     );
     // one record may be from before the window (the price in force at its start), the rest inside it
-    const inside = rows.filter((r) => r.Timestamp!.getTime() >= start.getTime() + 86_400_000);
+    // (timestamps are printed to the whole second, so "inside" starts at the window's whole second)
+    const inside = rows.filter((r) => r.Timestamp!.getTime() >= Math.floor((w0 + 1000) / 1000) * 1000);
     expect(rows.length - inside.length).toBeLessThanOrEqual(1);
-    expect(inside.every((r) => r.Timestamp!.getTime() <= start.getTime() + 2 * 86_400_000)).toBe(true);
+    expect(inside.every((r) => r.Timestamp!.getTime() <= w0 + 2000)).toBe(true);
     const viaFilter = await client.send(
       new DescribeSpotPriceHistoryCommand({
         Filters: [

@@ -92,19 +92,29 @@ describe('IMDSv2', () => {
     expect(rb.status).toBe(200);
     const rec = await get(base, '/latest/meta-data/events/recommendations/rebalance', t);
     expect(rec.status).toBe(200);
-    expect(Object.keys(await rec.json())).toEqual(['noticeTime']);
+    const recBody = (await rec.json()) as { noticeTime: string };
+    expect(Object.keys(recBody)).toEqual(['noticeTime']);
+    // wall-clock time (printed to the second): not in the simulated future
+    expect(Date.parse(recBody.noticeTime)).toBeLessThanOrEqual(Date.now());
+    expect(Date.now() - Date.parse(recBody.noticeTime)).toBeLessThan(3_000);
 
-    const before = Date.parse((await control(sim.url, 'GET', '/clock')).body.now);
+    const before = Date.now();
     const it = await control(sim.url, 'POST', `/instances/${id}/interrupt`, { notice_seconds: 120 });
+    const after = Date.now();
     expect(it.status).toBe(200);
     const res = await get(base, '/latest/meta-data/spot/instance-action', t);
     expect(res.status).toBe(200);
     const action = (await res.json()) as { action: string; time: string };
     expect(action.action).toBe('terminate');
     expect(action.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // 120 simulated seconds at speed 60 = 2 real seconds: the deadline is the wall-clock time of the
+    // notice + 2 s (printed to the whole second, so up to 1 s earlier), not 120 s ahead
     const deadline = Date.parse(action.time);
-    expect(deadline - before).toBeGreaterThanOrEqual(119_000);
-    expect(deadline - before).toBeLessThanOrEqual(125_000);
+    expect(deadline).toBeGreaterThanOrEqual(before + 2_000 - 1_000);
+    expect(deadline).toBeLessThanOrEqual(after + 2_000);
+    const termination = await get(base, '/latest/meta-data/spot/termination-time', t);
+    expect(await termination.text()).toBe(action.time);
+    expect(it.body.instance_action_time).toBe(new Date(deadline).toISOString());
     expect((await control(sim.url, 'POST', `/instances/${id}/interrupt`, {})).status).toBe(409);
 
     // 120 simulated seconds at speed 60: about 2 real seconds, then shutting-down and terminated
@@ -202,6 +212,7 @@ describe('control API', () => {
     });
     const clock = await control(sim.url, 'GET', '/clock');
     expect(clock.body.speed).toBe(3600);
+    expect(Object.keys(clock.body).sort()).toEqual(['now', 'sim_now', 'speed']);
     await control(sim.url, 'POST', '/instances', {
       instance_type: 'r5.large',
       availability_zone: 'us-east-1a',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeBill } from '../src/core/billing.ts';
 import { Catalog } from '../src/core/catalog.ts';
-import type { SimClock } from '../src/core/clock.ts';
+import { createSimClock } from '../src/core/clock.ts';
 import { Ec2Error } from '../src/core/ec2-error.ts';
 import { stateAt, stateReasonAt } from '../src/core/instance.ts';
 import { parseSpotPriceCsv, SPOT_HEADER } from '../src/core/price-csv.ts';
@@ -13,7 +13,8 @@ const H = 3_600_000;
 
 function world(opts: { hazard?: number; seed?: number } = {}) {
   let t = T0;
-  const clock: SimClock = { now: () => t, speed: 1, realDelayUntil: (ms) => Math.max(0, ms - t) };
+  // speed 1 from T0 on a real clock the test moves by hand
+  const clock = createSimClock({ speed: 1, start: T0, realNow: () => t });
   const rows = parseSpotPriceCsv(
     [
       SPOT_HEADER,

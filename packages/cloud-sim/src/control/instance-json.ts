@@ -1,18 +1,21 @@
-import { isoMillisZero } from '../core/clock.ts';
+import { type SimClock, wallIsoMillis } from '../core/clock.ts';
 import { type SimInstance, stateAt, stateReasonAt } from '../core/instance.ts';
 
-const iso = (ms: number | undefined, now: number) =>
-  ms !== undefined && ms <= now ? isoMillisZero(ms) : null;
+const iso = (clock: SimClock, ms: number | undefined, now: number) =>
+  ms !== undefined && ms <= now ? wallIsoMillis(clock, ms) : null;
 
-/** The control API's view of an instance (snake_case JSON, times as ISO strings). */
-export function instanceJson(inst: SimInstance, now: number, baseUrl: string) {
+/**
+ * The control API's view of an instance (snake_case JSON, times as wall-clock ISO strings; `now` is
+ * simulated).
+ */
+export function instanceJson(inst: SimInstance, now: number, clock: SimClock, baseUrl: string) {
   return {
     instance_id: inst.id,
     state: stateAt(inst, now),
     instance_type: inst.instanceType,
     availability_zone: inst.az,
     market: inst.market,
-    launch_time: isoMillisZero(inst.launchTime),
+    launch_time: wallIsoMillis(clock, inst.launchTime),
     client_token: inst.clientToken ?? null,
     tags: Object.fromEntries(inst.tags),
     imds_endpoint: `${baseUrl}/imds/${inst.id}`,
@@ -20,11 +23,11 @@ export function instanceJson(inst: SimInstance, now: number, baseUrl: string) {
     private_ip: inst.privateIp,
     max_price: inst.maxPrice ?? null,
     // Only what has already happened: the simulator does not reveal a planned interruption early.
-    rebalance_time: iso(inst.rebalanceAt, now),
-    interruption_notice_time: iso(inst.noticeAt, now),
+    rebalance_time: iso(clock, inst.rebalanceAt, now),
+    interruption_notice_time: iso(clock, inst.noticeAt, now),
     instance_action_time:
       inst.noticeAt !== undefined && inst.noticeAt <= now
-        ? iso(inst.actionTime, Number.POSITIVE_INFINITY)
+        ? iso(clock, inst.actionTime, Number.POSITIVE_INFINITY)
         : null,
   };
 }

@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import { computeBill } from '../core/billing.ts';
-import { isoMillisZero } from '../core/clock.ts';
+import { wallIsoExact, wallIsoMillis } from '../core/clock.ts';
 import { Ec2Error, type Ec2ErrorCode } from '../core/ec2-error.ts';
 import { SimConflict, type Simulator } from '../core/simulator.ts';
 import { instanceJson } from './instance-json.ts';
@@ -67,7 +67,10 @@ function poolsJson(sim: Simulator) {
         boot_delay_seconds: s.bootDelaySeconds,
         hazard_per_hour: s.hazardPerHour,
         outage: outage
-          ? { error_code: outage.errorCode, until: outage.until ? isoMillisZero(outage.until) : null }
+          ? {
+              error_code: outage.errorCode,
+              until: outage.until ? wallIsoMillis(sim.clock, outage.until) : null,
+            }
           : null,
       });
     }
@@ -82,7 +85,15 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
   try {
     if (seg[0] === 'clock' && seg.length === 1) {
       if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET');
-      return { status: 200, body: { now: new Date(now).toISOString(), speed: sim.clock.speed } };
+      // `now` is the wall clock (what every other time here is in); `sim_now` the simulated reading.
+      return {
+        status: 200,
+        body: {
+          now: wallIsoExact(sim.clock, now),
+          sim_now: new Date(now).toISOString(),
+          speed: sim.clock.speed,
+        },
+      };
     }
     if (seg[0] === 'bill' && seg.length === 1) {
       if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET');
@@ -91,7 +102,10 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
     if (seg[0] === 'instances') {
       if (seg.length === 1) {
         if (method === 'GET')
-          return { status: 200, body: { instances: sim.list().map((i) => instanceJson(i, now, baseUrl)) } };
+          return {
+            status: 200,
+            body: { instances: sim.list().map((i) => instanceJson(i, now, sim.clock, baseUrl)) },
+          };
         if (method !== 'POST') return fail(405, 'method_not_allowed', 'use GET or POST');
         const b = parse(createInstanceBody, req.body);
         requirePool(sim, b.instance_type, b.availability_zone);
@@ -102,24 +116,27 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
           tags: Object.entries(b.tags),
           running: b.running,
         });
-        return { status: 201, body: instanceJson(inst, sim.now(), baseUrl) };
+        return { status: 201, body: instanceJson(inst, sim.now(), sim.clock, baseUrl) };
       }
       const id = seg[1]!;
       if (seg.length === 2) {
         if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET');
         const inst = sim.get(id);
         return inst
-          ? { status: 200, body: instanceJson(inst, now, baseUrl) }
+          ? { status: 200, body: instanceJson(inst, now, sim.clock, baseUrl) }
           : fail(404, 'not_found', `instance ${id} does not exist`);
       }
       if (seg.length === 3 && (seg[2] === 'rebalance' || seg[2] === 'interrupt')) {
         if (method !== 'POST') return fail(405, 'method_not_allowed', 'use POST');
         if (seg[2] === 'rebalance') {
           parse(emptyBody, req.body);
-          return { status: 200, body: instanceJson(sim.rebalance(id), sim.now(), baseUrl) };
+          return { status: 200, body: instanceJson(sim.rebalance(id), sim.now(), sim.clock, baseUrl) };
         }
         const b = parse(interruptBody, req.body);
-        return { status: 200, body: instanceJson(sim.interrupt(id, b.notice_seconds), sim.now(), baseUrl) };
+        return {
+          status: 200,
+          body: instanceJson(sim.interrupt(id, b.notice_seconds), sim.now(), sim.clock, baseUrl),
+        };
       }
     }
     if (seg[0] === 'pools') {
@@ -159,7 +176,7 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
               instance_type: b.instance_type,
               availability_zone: b.availability_zone,
               error_code: b.error_code,
-              until: until !== undefined ? isoMillisZero(until) : null,
+              until: until !== undefined ? wallIsoMillis(sim.clock, until) : null,
             },
           };
         }

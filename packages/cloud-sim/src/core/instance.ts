@@ -2,6 +2,8 @@
 // the instance's events (running, notice, shutdown, terminated) against the simulated now. That keeps
 // the core free of timers, exact at any clock speed, and trivially testable.
 
+import { type SimClock, wallReasonTime } from './clock.ts';
+
 export type Market = 'spot' | 'on-demand';
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated';
 
@@ -72,10 +74,13 @@ export function stateReasonAt(inst: SimInstance, t: number): StateReason | undef
   return inst.endReason === 'spot' ? SPOT_REASON : USER_REASON;
 }
 
-/** EC2's free-text `reason` (StateTransitionReason), e.g. "User initiated (2020-03-05 04:45:19 GMT)". */
-export function transitionReasonAt(inst: SimInstance, t: number): string {
+/**
+ * EC2's free-text `reason` (StateTransitionReason), e.g. "User initiated (2020-03-05 04:45:19 GMT)";
+ * the time in it is wall-clock time, like every time the simulator hands out.
+ */
+export function transitionReasonAt(inst: SimInstance, t: number, clock: SimClock): string {
   if (inst.shutdownAt === undefined || inst.shutdownAt > t) return '';
-  const when = new Date(inst.shutdownAt).toISOString().slice(0, 19).replace('T', ' ');
+  const when = wallReasonTime(clock, inst.shutdownAt);
   return inst.endReason === 'spot' ? `Service initiated (${when} GMT)` : `User initiated (${when} GMT)`;
 }
 

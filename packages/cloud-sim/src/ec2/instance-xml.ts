@@ -1,7 +1,7 @@
 // One instance as EC2 writes it inside `instancesSet` (element order follows the EC2 API reference's
 // DescribeInstances sample).
 
-import { isoMillisZero } from '../core/clock.ts';
+import { type SimClock, wallIsoMillis } from '../core/clock.ts';
 import {
   type SimInstance,
   STATE_CODES,
@@ -23,10 +23,11 @@ function privateDnsName(inst: SimInstance, region: string): string {
   return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
 }
 
-export function instanceXml(inst: SimInstance, now: number, region: string): XmlObject {
+/** `now` is simulated; `clock` turns the instance's simulated times into the wall-clock times EC2 prints. */
+export function instanceXml(inst: SimInstance, now: number, region: string, clock: SimClock): XmlObject {
   const state = stateAt(inst, now);
   const reason = stateReasonAt(inst, now);
-  const launch = isoMillisZero(inst.launchTime);
+  const launch = wallIsoMillis(clock, inst.launchTime);
   const suffix = inst.id.slice(2);
   return {
     instanceId: inst.id,
@@ -34,7 +35,7 @@ export function instanceXml(inst: SimInstance, now: number, region: string): Xml
     instanceState: stateXml(state),
     privateDnsName: privateDnsName(inst, region),
     dnsName: null,
-    reason: transitionReasonAt(inst, now),
+    reason: transitionReasonAt(inst, now, clock),
     amiLaunchIndex: inst.amiLaunchIndex,
     productCodes: [],
     instanceType: inst.instanceType,

@@ -39,7 +39,7 @@ export function handleImds(
   }
   if (method !== 'GET' && method !== 'HEAD') return plain(405, 'Method Not Allowed', { allow: 'GET' });
   if (!tokens.valid(header('x-aws-ec2-metadata-token'), inst.id)) return plain(401, 'Unauthorized');
-  const found = metadata(path, { inst, now, region: sim.catalog.region });
+  const found = metadata(path, { inst, now, region: sim.catalog.region, clock: sim.clock });
   if (!found) return plain(404, 'Not Found');
   return {
     status: 200,

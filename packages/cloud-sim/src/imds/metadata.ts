@@ -1,6 +1,6 @@
 // The metadata paths IMDS serves for one instance (pure: instance + now → body or undefined).
 
-import { isoSeconds } from '../core/clock.ts';
+import { type SimClock, wallIsoSeconds } from '../core/clock.ts';
 import { type SimInstance, stateAt } from '../core/instance.ts';
 import { OWNER_ID } from '../core/simulator.ts';
 
@@ -8,6 +8,8 @@ export interface MetadataContext {
   inst: SimInstance;
   now: number;
   region: string;
+  /** Turns the instance's simulated times into the wall-clock times IMDS prints. */
+  clock: SimClock;
 }
 
 type Entry = (c: MetadataContext) => { body: string; json?: boolean } | undefined;
@@ -23,18 +25,18 @@ const META: Record<string, Entry> = {
   'local-ipv4': ({ inst }) => text(inst.privateIp),
   'placement/availability-zone': ({ inst }) => text(inst.az),
   'placement/region': ({ region }) => text(region),
-  'spot/instance-action': ({ inst, now }) =>
+  'spot/instance-action': ({ inst, now, clock }) =>
     inst.noticeAt !== undefined && inst.noticeAt <= now && inst.actionTime !== undefined
-      ? json({ action: 'terminate', time: isoSeconds(inst.actionTime) })
+      ? json({ action: 'terminate', time: wallIsoSeconds(clock, inst.actionTime) })
       : undefined,
   // The older, still-served twin of instance-action.
-  'spot/termination-time': ({ inst, now }) =>
+  'spot/termination-time': ({ inst, now, clock }) =>
     inst.noticeAt !== undefined && inst.noticeAt <= now && inst.actionTime !== undefined
-      ? text(isoSeconds(inst.actionTime))
+      ? text(wallIsoSeconds(clock, inst.actionTime))
       : undefined,
-  'events/recommendations/rebalance': ({ inst, now }) =>
+  'events/recommendations/rebalance': ({ inst, now, clock }) =>
     inst.rebalanceAt !== undefined && inst.rebalanceAt <= now
-      ? json({ noticeTime: isoSeconds(inst.rebalanceAt) })
+      ? json({ noticeTime: wallIsoSeconds(clock, inst.rebalanceAt) })
       : undefined,
 };
 
@@ -54,7 +56,7 @@ export function metadata(path: string, c: MetadataContext): { body: string; json
     );
   }
   if (path === '/latest/dynamic/instance-identity/document') {
-    const { inst, region } = c;
+    const { inst, region, clock } = c;
     return json({
       accountId: OWNER_ID,
       architecture: 'x86_64',
@@ -66,7 +68,7 @@ export function metadata(path: string, c: MetadataContext): { body: string; json
       instanceId: inst.id,
       instanceType: inst.instanceType,
       kernelId: null,
-      pendingTime: isoSeconds(inst.launchTime),
+      pendingTime: wallIsoSeconds(clock, inst.launchTime),
       privateIp: inst.privateIp,
       ramdiskId: null,
       region,

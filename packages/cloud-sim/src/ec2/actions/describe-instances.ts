@@ -52,7 +52,7 @@ export const describeInstances: ActionHandler = ({ sim, params }) => {
       reservationId,
       ownerId: OWNER_ID,
       groupSet: [DEFAULT_GROUP],
-      instancesSet: insts.map((i) => instanceXml(i, now, sim.catalog.region)),
+      instancesSet: insts.map((i) => instanceXml(i, now, sim.catalog.region, sim.clock)),
     })),
   };
   if (nextOffset < chosen.length && (maxResults !== undefined || token !== undefined)) {

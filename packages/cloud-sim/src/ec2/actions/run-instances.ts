@@ -132,6 +132,6 @@ export const runInstances: ActionHandler = ({ sim, params }) => {
     reservationId,
     ownerId: OWNER_ID,
     groupSet: [DEFAULT_GROUP],
-    instancesSet: instances.map((i) => instanceXml(i, now, sim.catalog.region)),
+    instancesSet: instances.map((i) => instanceXml(i, now, sim.catalog.region, sim.clock)),
   };
 };
