@@ -58,7 +58,7 @@ export class FleetDriver {
       if (mine.length < this.perAgent) {
         const pool = this.pools[Math.floor(Math.random() * this.pools.length)]!;
         await this.api('POST', '/api/client/instances/launch', { agent_id: agent.agent_id, ...pool });
-      } else if (this.tick % 8 === 0) {
+      } else if (this.tick % 20 === 0) {
         // Retire the oldest running replica now and then, so terminations show too.
         const oldest = mine
           .filter((i) => i.status === 'RUNNING' && i.role === 'REPLICA')

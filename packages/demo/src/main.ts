@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentList } from '@spot/contract';
+import { AgentHosts } from './agent-hosts.ts';
 import { FleetDriver, type Pool } from './fleet-driver.ts';
 import { DemoOptionError, readDemoOptions } from './options.ts';
 import { type Child, freePort, startProcess, waitForHttp } from './processes.ts';
@@ -41,38 +41,18 @@ async function ensureClient(serverUrl: string, adminToken: string, clientToken: 
   });
 }
 
-/** Registered means the server lists it: the demo asks the API, not the agent's log lines. */
-async function waitForAgent(
-  serverUrl: string,
-  token: string,
-  logicalId: string,
-  child: Child,
-): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.proc.exitCode !== null) throw new Error(`${logicalId} exited with code ${child.proc.exitCode}`);
-    const { agents } = await json<AgentList>(`${serverUrl}/api/client/agents`, { token });
-    if (agents.some((a) => a.logical_id === logicalId)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${logicalId} did not register within 90 s`);
-}
-
-interface SimInstance {
-  instance_id: string;
-  imds_endpoint: string;
-}
-
 async function main(): Promise<void> {
   const opts = readDemoOptions(process.env);
   const children: Child[] = [];
   let driver: FleetDriver | null = null;
+  let hosts: AgentHosts | null = null;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     driver?.stop();
     // Agents first (they finish in-flight work), then the server, then "AWS".
+    await hosts?.stop();
     const order = [...children].reverse();
     for (const c of order) await c.stop();
     process.exit(code);
@@ -130,44 +110,22 @@ async function main(): Promise<void> {
 
     const pools: Pool[] = await discoverPools(simUrl, REGION);
     if (pools.length === 0) throw new Error('the simulator reports no spot prices');
-    const poolArg = pools.map((p) => `${p.instance_type}:${p.availability_zone}`).join(',');
     const agentsDir = join(opts.dataDir, 'demo-agents');
     rmSync(agentsDir, { recursive: true, force: true });
 
-    for (let i = 0; i < opts.agents; i++) {
-      const logicalId = `web-${i + 1}`;
-      const pool = pools[i % pools.length]!;
-      // The host instance this agent "runs on": created through the simulator's control API,
-      // already running, so the demo does not wait a boot delay for the first agents. It is
-      // on-demand (a stable base, DESIGN §8.5); the spot instances the fleet launches take
-      // the simulated interruptions.
-      const host = await json<SimInstance>(`${simUrl}/_sim/instances`, {
-        method: 'POST',
-        body: JSON.stringify({ ...pool, market: 'on-demand', running: true, tags: { Name: logicalId } }),
-      });
-      const agent = await startProcess(
-        logicalId,
-        join(ROOT, 'packages/agent/bin/spot-agent.js'),
-        [],
-        {
-          SPOT_SERVER_URL: serverUrl,
-          SPOT_CLIENT_TOKEN: secrets.client_token,
-          SPOT_LOGICAL_ID: logicalId,
-          SPOT_POOLS: poolArg,
-          SPOT_AGENT_STATE_DIR: join(agentsDir, logicalId),
-          SPOT_TIME_SCALE: String(opts.speed),
-          AWS_REGION: REGION,
-          AWS_ENDPOINT_URL_EC2: simUrl,
-          AWS_EC2_METADATA_SERVICE_ENDPOINT: host.imds_endpoint,
-          AWS_ACCESS_KEY_ID: 'demo-access-key',
-          AWS_SECRET_ACCESS_KEY: 'demo-secret-key',
-          LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
-        },
-        { quiet: true },
-      );
-      children.push(agent.child);
-      await waitForAgent(serverUrl, secrets.client_token, logicalId, agent.child);
-    }
+    hosts = new AgentHosts({
+      root: ROOT,
+      simUrl,
+      serverUrl,
+      clientToken: secrets.client_token,
+      region: REGION,
+      speed: opts.speed,
+      pools,
+      agentsDir,
+      log,
+    });
+    for (let i = 0; i < opts.agents; i++) await hosts.start(`web-${i + 1}`, pools[i % pools.length]!);
+    hosts.watch();
 
     driver = new FleetDriver(
       serverUrl,
@@ -185,7 +143,7 @@ async function main(): Promise<void> {
         'Spot Optimizer demo is running.',
         `  dashboard:     ${serverUrl}/`,
         `  client token:  ${secrets.client_token}   (sign in with it; also in ${join(opts.dataDir, 'demo-secrets.json')})`,
-        `  EC2 simulator: ${simUrl}  (speed ×${opts.speed}, ${opts.agents} agents, pools: ${poolArg})`,
+        `  EC2 simulator: ${simUrl}  (speed ×${opts.speed}, ${opts.agents} agents, pools: ${pools.length})`,
         '  Ctrl-C stops everything.',
         '',
       ].join('\n'),

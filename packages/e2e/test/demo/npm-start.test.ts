@@ -82,6 +82,42 @@ describe('npm start', () => {
     for (const i of running) expect(i.cloud_instance_id).toMatch(/^i-[0-9a-f]{17}$/);
   });
 
+  it('reports a reclaimed host as an interruption and brings its agent back on a new host', async () => {
+    const simUrl = /EC2 simulator: (http:\/\/\S+)/.exec(demo.lines.join('\n'))![1]!;
+    const { agents } = await api<{
+      agents: { agent_id: string; logical_id: string; cloud_instance_id: string }[];
+    }>('/api/client/agents');
+    const before = agents.find((a) => a.logical_id === 'web-1')!;
+    const interrupt = await fetch(`${simUrl}/_sim/instances/${before.cloud_instance_id}/interrupt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ notice_seconds: 120 }),
+    });
+    expect(interrupt.status).toBe(200);
+    // The agent on that host reads the notice from its IMDS and reports it.
+    await eventually(async () => {
+      const { interruptions } = await api<{ interruptions: { kind: string; cloud_instance_id: string }[] }>(
+        '/api/client/interruptions',
+      );
+      return interruptions.some(
+        (i) => i.kind === 'termination_notice' && i.cloud_instance_id === before.cloud_instance_id,
+      );
+    }, 60_000);
+    // AWS takes the host; the same logical agent comes back on another one, same agent id.
+    const after = await eventually(async () => {
+      const list = await api<{
+        agents: { agent_id: string; logical_id: string; cloud_instance_id: string }[];
+      }>('/api/client/agents');
+      const a = list.agents.find((x) => x.logical_id === 'web-1');
+      return a && a.cloud_instance_id !== before.cloud_instance_id ? a : null;
+    }, 90_000);
+    expect(after.agent_id).toBe(before.agent_id);
+    const { instances } = await api<{ instances: { cloud_instance_id: string | null }[] }>(
+      '/api/client/instances',
+    );
+    expect(instances.some((i) => i.cloud_instance_id === before.cloud_instance_id)).toBe(false);
+  });
+
   it('stops every process it started on SIGTERM', async () => {
     const simUrl = /EC2 simulator: (http:\/\/\S+)/.exec(demo.lines.join('\n'))?.[1];
     expect(simUrl).toBeDefined();
