@@ -205,6 +205,27 @@ describe('command executors', () => {
     expect(journal.trackedInstance('inst-c1')?.phase).toBe('running');
   });
 
+  it('terminate: a confirmation timeout is a failed result; the instance is left to reconcile as unconfirmed', async () => {
+    await run(launch('c1'));
+    reports.length = 0;
+    const stuck = ec2.terminateInstance.bind(ec2);
+    ec2.terminateInstance = async (id) => {
+      await stuck(id);
+      ec2.instances.get(id)!.script = Array(1000).fill('shutting-down');
+    };
+    await run(terminate('t1', 'inst-c1', 'i-00000001'));
+    expect(reports).toEqual([
+      expect.objectContaining({
+        kind: 'command-result',
+        body: expect.objectContaining({
+          success: false,
+          result: expect.objectContaining({ error_code: 'TerminateTimeout' }),
+        }),
+      }),
+    ]);
+    expect(journal.trackedInstance('inst-c1')?.phase).toBe('unconfirmed');
+  });
+
   it('terminate without a cloud id finds the instance by our tag', async () => {
     await run(launch('c1'));
     reports.length = 0;
@@ -221,7 +242,7 @@ describe('command executors', () => {
 });
 
 describe('reconcile', () => {
-  const t = (phase: 'launching' | 'running' | 'terminating') => ({
+  const t = (phase: 'launching' | 'running' | 'terminating' | 'unconfirmed') => ({
     cloud_instance_id: 'i-1',
     phase,
     since: '',
@@ -236,7 +257,10 @@ describe('reconcile', () => {
     expect(judgeTracked(t('running'), 'gone')).toEqual({ kind: 'external-termination', state: 'gone' });
     expect(judgeTracked(t('launching'), 'terminated')).toEqual({ kind: 'none' });
     expect(judgeTracked(t('terminating'), 'shutting-down')).toEqual({ kind: 'none' });
-    expect(judgeTracked(t('terminating'), 'terminated')).toEqual({ kind: 'our-termination' });
+    expect(judgeTracked(t('terminating'), 'terminated')).toEqual({ kind: 'none' });
+    expect(judgeTracked(t('unconfirmed'), 'shutting-down')).toEqual({ kind: 'none' });
+    expect(judgeTracked(t('unconfirmed'), 'terminated')).toEqual({ kind: 'our-termination' });
+    expect(judgeTracked(t('unconfirmed'), 'gone')).toEqual({ kind: 'our-termination' });
   });
 
   it('reports a reclaimed instance once, as an external termination', async () => {

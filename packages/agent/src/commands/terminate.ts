@@ -72,7 +72,9 @@ export async function executeTerminate(command: Command, ctx: CommandContext): P
     return;
   }
   if (waited.outcome === 'aborted') throw new Error('aborted');
-  // Still tracked as "terminating": if EC2 finishes later, the reconcile loop confirms it.
+  // The executor stops waiting: if EC2 finishes later, the reconcile loop confirms it.
+  ctx.journal.track(m.instance_id, cloudId, 'unconfirmed', ctx.now());
+  await ctx.saveJournal();
   await result(
     ctx,
     command,

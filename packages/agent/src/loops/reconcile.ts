@@ -14,12 +14,14 @@ export type ReconcileAction =
  * instance that EC2 is taking away without our command is a reclaim: that is how a spot
  * interruption reaches the server (AWS interrupts, the instance disappears). Shutting-down
  * is already irreversible, and our own host may not live to see "terminated".
- * A launch in progress is left to its executor.
+ * A launch or termination in progress is left to its executor.
  */
 export function judgeTracked(t: TrackedInstance, observed: string | 'gone'): ReconcileAction {
   const going = observed === 'shutting-down' || observed === 'terminated' || observed === 'gone';
   if (t.phase === 'running' && going) return { kind: 'external-termination', state: observed };
-  if (t.phase === 'terminating' && (observed === 'terminated' || observed === 'gone'))
+  // A termination its executor still waits on is the executor's to confirm: reporting it
+  // here too raced the executor and sent a second confirmation (found by the e2e suite).
+  if (t.phase === 'unconfirmed' && (observed === 'terminated' || observed === 'gone'))
     return { kind: 'our-termination' };
   return { kind: 'none' };
 }

@@ -21,8 +21,12 @@ export type CommandEntry = z.infer<typeof CommandEntry>;
 
 const TrackedInstance = z.object({
   cloud_instance_id: z.string(),
-  /** launching: RunInstances done, not yet running; running: confirmed; terminating: we asked AWS to. */
-  phase: z.enum(['launching', 'running', 'terminating']),
+  /**
+   * launching: RunInstances done, not yet running; running: confirmed; terminating: we asked
+   * AWS to and the executor is waiting for it; unconfirmed: the executor gave up waiting (its
+   * timeout), so the reconcile loop confirms it when EC2 finishes.
+   */
+  phase: z.enum(['launching', 'running', 'terminating', 'unconfirmed']),
   since: z.string(),
 });
 export type TrackedInstance = z.infer<typeof TrackedInstance>;
