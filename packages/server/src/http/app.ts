@@ -92,13 +92,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  // Per credential (hashed, never the token itself), else per address.
+  // Per credential (hashed, never the token itself) when it is a real one, else per address:
+  // keyed on any Bearer header, a fresh made-up token per request walked past every limit.
+  // Its onRequest check is a route-level hook, so it runs after the app-level auth hook has
+  // resolved the caller (and before any body is parsed or validated).
   await app.register(fastifyRateLimit, {
     max: deps.rateLimitPerMinute,
     timeWindow: '1 minute',
     keyGenerator: (request) => {
       const token = bearerOrCookie(request);
-      return token ? `t:${hashToken(token).slice(0, 32)}` : `ip:${request.ip}`;
+      return token && request.principal ? `t:${hashToken(token).slice(0, 32)}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, ctx) => ({
       statusCode: 429,
