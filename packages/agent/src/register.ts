@@ -47,6 +47,7 @@ export async function ensureRegistered(opts: {
           instance_type: identity.instanceType,
           availability_zone: identity.availabilityZone,
           region: identity.region,
+          ...(identity.market ? { market: identity.market } : {}),
           cloud_instance_id: identity.instanceId,
           agent_version: AGENT_VERSION,
         },

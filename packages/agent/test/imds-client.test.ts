@@ -34,7 +34,7 @@ function fakeImds(items: Record<string, string>) {
 describe('IMDSv2 client', () => {
   let imds: ReturnType<typeof fakeImds>;
   let endpoint: string;
-  const items = {
+  const items: Record<string, string> = {
     'meta-data/instance-id': 'i-0123456789abcdef0',
     'meta-data/instance-type': 'c5.large',
     'meta-data/placement/availability-zone': 'us-east-1a',
@@ -97,6 +97,17 @@ describe('IMDSv2 client', () => {
       availabilityZone: 'us-east-1a',
       region: 'us-east-1',
     });
+  });
+
+  it('reads the market from instance-life-cycle when IMDS has it', async () => {
+    const c = (v: string) => {
+      items['meta-data/instance-life-cycle'] = v;
+      return readIdentity(new ImdsClient({ endpoint }));
+    };
+    expect((await c('spot')).market).toBe('spot');
+    expect((await c('on-demand')).market).toBe('on-demand');
+    expect((await c('scheduled')).market).toBe('on-demand');
+    delete items['meta-data/instance-life-cycle'];
   });
 
   it('fails clearly when IMDS is unreachable', async () => {

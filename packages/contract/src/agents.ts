@@ -9,7 +9,7 @@ import {
   Region,
   Timestamp,
 } from './common.ts';
-import { AgentStatus, CommandStatus, CommandType } from './enums.ts';
+import { AgentStatus, CommandStatus, CommandType, Market } from './enums.ts';
 
 export const AgentParams = z.object({ agent_id: Id });
 export const CommandParams = z.object({ agent_id: Id, command_id: Id });
@@ -21,6 +21,9 @@ export const RegisterRequest = z.object({
   region: Region.optional(),
   cloud_instance_id: CloudInstanceId.optional(),
   agent_version: z.string().max(64).optional(),
+  market: Market.optional().describe(
+    "the agent's own instance's market (IMDS instance-life-cycle); an adopted instance is billed by it (default spot)",
+  ),
 });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 

@@ -8,6 +8,8 @@ export interface InstanceIdentity {
   instanceType: string;
   availabilityZone: string;
   region: string;
+  /** From `instance-life-cycle` ("spot" or "on-demand"; "scheduled" counts as on-demand); unknown when IMDS lacks it. */
+  market?: 'spot' | 'on-demand';
 }
 
 /** Reads and validates the identity: IMDS answers are input like any other (DESIGN §7). */
@@ -21,7 +23,10 @@ export async function readIdentity(imds: ImdsClient): Promise<InstanceIdentity> 
   check(InstanceType, instanceType, 'instance-type');
   check(AvailabilityZone, availabilityZone, 'placement/availability-zone');
   check(Region, region, 'placement/region');
-  return { instanceId, instanceType, availabilityZone, region };
+  const lifecycle = (await imds.get('meta-data/instance-life-cycle'))?.trim();
+  const market =
+    lifecycle === undefined || lifecycle === '' ? undefined : lifecycle === 'spot' ? 'spot' : 'on-demand';
+  return { instanceId, instanceType, availabilityZone, region, ...(market ? { market } : {}) };
 }
 
 function check(schema: { safeParse(v: unknown): { success: boolean } }, value: string, what: string) {

@@ -115,7 +115,7 @@ export class AgentService {
       agentId,
       logicalId: req.logical_id,
       role: undefined,
-      market: 'spot',
+      market: req.market ?? 'spot',
       instanceType: req.instance_type!,
       availabilityZone: req.availability_zone ?? null,
       region: req.region ?? null,

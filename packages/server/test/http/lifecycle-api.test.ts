@@ -344,5 +344,29 @@ describe('adoption at registration', () => {
       ['LAUNCH_REQUESTED', null],
       ['LAUNCH_CONFIRMED', 'agent_registration'],
     ]);
+    expect(inst.body.market).toBe('spot');
+  });
+
+  it('records the market the agent read from IMDS, so an on-demand host is not billed as spot', async () => {
+    const tenant = await t.newTenant();
+    const reg = await t.request('POST', '/api/agents/register', {
+      token: tenant.token,
+      body: {
+        logical_id: 'adopted-od',
+        cloud_instance_id: 'i-0ad1',
+        instance_type: 'm5.large',
+        availability_zone: 'us-east-1b',
+        market: 'on-demand',
+      },
+    });
+    const inst = await t.request('GET', `/api/client/instances/${reg.body.instance_id}`, {
+      token: tenant.token,
+    });
+    expect(inst.body.market).toBe('on-demand');
+    const bad = await t.request('POST', '/api/agents/register', {
+      token: tenant.token,
+      body: { logical_id: 'adopted-x', market: 'reserved' },
+    });
+    expect(bad.status).toBe(400);
   });
 });
