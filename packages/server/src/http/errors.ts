@@ -51,6 +51,12 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.error({ err }, 'response failed its own schema');
       return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
     }
+    // PostgreSQL refuses U+0000 in text (SQLSTATE 22021): bad input (a query string), not our bug.
+    if ((err as { code?: string }).code === '22021') {
+      return reply
+        .status(400)
+        .send(errorBody('VALIDATION_ERROR', 'text must not contain NUL (U+0000) characters'));
+    }
     const status = err.statusCode ?? 500;
     if (status === 429) {
       // @fastify/rate-limit throws what our errorResponseBuilder returned: a plain object
