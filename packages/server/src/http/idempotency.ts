@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import { principalKey } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -11,6 +12,8 @@ declare module 'fastify' {
 }
 
 const KEY_RE = /^[\x21-\x7e]{1,200}$/;
+/** No POST of ours runs this long: an older `in_progress` claim was abandoned. */
+export const STALE_CLAIM_MS = 30_000;
 
 /** The client's key for this request: `Idempotency-Key`, or the seeds' `X-Request-ID`. */
 export function idempotencyKeyOf(request: FastifyRequest): string | null {
@@ -72,6 +75,22 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
       );
     }
     if (prior.state !== 'done') {
+      // A claim nobody finished (the process died mid-request, or lost its database at
+      // shutdown) would answer 409 forever and wedge the client's retries — an agent's
+      // outbox did exactly that after a server restart. Past STALE_CLAIM_MS it is taken over.
+      const taken = await db.kysely
+        .updateTable('idempotency_keys')
+        .set({ created_at: sql`now()` })
+        .where('principal', '=', principal)
+        .where('key', '=', key)
+        .where('state', '=', 'in_progress')
+        .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${STALE_CLAIM_MS / 1000})`)
+        .returning('key')
+        .executeTakeFirst();
+      if (taken) {
+        request.idempotency = { principal, key };
+        return;
+      }
       throw new DomainError(
         'IDEMPOTENCY_IN_PROGRESS',
         'a request with this Idempotency-Key is still running',
