@@ -88,6 +88,7 @@ export async function startAgent(
     dir: store.outboxDir,
     send: (report, id, signal) => api.post(report, id, signal),
     log: agentLog,
+    backoff: t.outboxBackoff,
   });
   outbox.start();
   const report = (r: Report) => outbox.enqueue(r);

@@ -84,6 +84,8 @@ describe('agent config', () => {
     expect(t.terminateTimeoutMs).toBe(9_000);
     expect(t.commandPollMs).toBe(250);
     expect(t.longPollSeconds).toBe(25);
+    expect(t.outboxBackoff).toEqual({ baseMs: 13, capMs: 500 });
+    expect(timings(loadConfig(base)).outboxBackoff).toEqual({ baseMs: 250, capMs: 10_000 });
     expect(timings(loadConfig({ ...base, SPOT_LONG_POLL_SECONDS: '0' })).longPollSeconds).toBe(0);
   });
 });

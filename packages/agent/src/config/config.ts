@@ -136,6 +136,12 @@ export function timings(config: Config) {
     longPollSeconds: Math.round(config.SPOT_LONG_POLL_SECONDS),
     commandPollMs: config.SPOT_COMMAND_POLL_SECONDS === 0 ? 0 : ms(config.SPOT_COMMAND_POLL_SECONDS),
     shutdownGraceMs: ms(config.SPOT_SHUTDOWN_GRACE_SECONDS),
+    /**
+     * Outbox retry backoff: the longest wait between attempts bounds how late a confirmation
+     * lands once the server is back (10 s, scaled like every interval: a sped-up demo or test
+     * is not left waiting a real 30 s after a restart).
+     */
+    outboxBackoff: { baseMs: ms(0.25), capMs: ms(10) },
   };
 }
 export type Timings = ReturnType<typeof timings>;
