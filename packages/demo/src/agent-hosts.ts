@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { InstanceList } from '@spot/contract';
 import type { Pool } from './fleet-driver.ts';
+import { requestJson } from './http-json.ts';
 import { type Child, startProcess } from './processes.ts';
 
 interface SimInstance {
@@ -50,7 +51,7 @@ export class AgentHosts {
   async start(logicalId: string, pool: Pool): Promise<void> {
     const host = await this.sim<SimInstance>('/_sim/instances', {
       method: 'POST',
-      body: JSON.stringify({ ...pool, market: 'spot', running: true, tags: { Name: logicalId } }),
+      body: { ...pool, market: 'spot', running: true, tags: { Name: logicalId } },
     });
     const { child } = await startProcess(
       logicalId,
@@ -130,20 +131,11 @@ export class AgentHosts {
     throw new Error(`${logicalId} did not register within 90 s`);
   }
 
-  private async api<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.o.serverUrl}${path}`, {
-      headers: { authorization: `Bearer ${this.o.clientToken}` },
-    });
-    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
-    return (await res.json()) as T;
+  private api<T>(path: string): Promise<T> {
+    return requestJson<T>(`${this.o.serverUrl}${path}`, { token: this.o.clientToken });
   }
 
-  private async sim<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const res = await fetch(`${this.o.simUrl}${path}`, {
-      ...init,
-      headers: { 'content-type': 'application/json' },
-    });
-    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+  private sim<T>(path: string, opts: { method?: string; body?: unknown } = {}): Promise<T> {
+    return requestJson<T>(`${this.o.simUrl}${path}`, opts);
   }
 }

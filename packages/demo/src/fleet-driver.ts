@@ -1,4 +1,5 @@
 import type { AgentList, InstanceList } from '@spot/contract';
+import { requestJson } from './http-json.ts';
 
 export interface Pool {
   instance_type: string;
@@ -34,17 +35,12 @@ export class FleetDriver {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.serverUrl}${path}`, {
+  private api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(`${this.serverUrl}${path}`, {
       method,
-      headers: {
-        authorization: `Bearer ${this.clientToken}`,
-        ...(body ? { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
+      token: this.clientToken,
+      ...(body ? { body, idempotencyKey: crypto.randomUUID() } : {}),
     });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
   }
 
   private async step(): Promise<void> {

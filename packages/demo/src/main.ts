@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentHosts } from './agent-hosts.ts';
 import { FleetDriver, type Pool } from './fleet-driver.ts';
+import { requestJson } from './http-json.ts';
 import { DemoOptionError, readDemoOptions } from './options.ts';
 import { type Child, freePort, startProcess, waitForHttp } from './processes.ts';
 import { loadDemoSecrets } from './secrets.ts';
@@ -19,25 +20,16 @@ const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const REGION = 'us-east-1';
 const log = (m: string) => process.stderr.write(`[demo] ${m}\n`);
 
-async function json<T>(url: string, init: RequestInit & { token?: string } = {}): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(url, { ...init, headers });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
 /** Creates the demo tenant with the demo's token unless that token already works. */
 async function ensureClient(serverUrl: string, adminToken: string, clientToken: string): Promise<void> {
   const probe = await fetch(`${serverUrl}/api/client/agents`, {
     headers: { authorization: `Bearer ${clientToken}` },
   });
   if (probe.ok) return;
-  await json(`${serverUrl}/api/admin/clients`, {
+  await requestJson(`${serverUrl}/api/admin/clients`, {
     method: 'POST',
     token: adminToken,
-    body: JSON.stringify({ name: 'demo', token: clientToken }),
+    body: { name: 'demo', token: clientToken },
   });
 }
 

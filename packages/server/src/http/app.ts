@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { AuthService } from '../auth/auth-service.ts';
-import { hashToken } from '../auth/tokens.ts';
+import { principalKey } from '../auth/principal.ts';
 import type { AgentService } from '../services/agent-service.ts';
 import type { ClientService } from '../services/client-service.ts';
 import type { CommandWaiters } from '../services/command-waiters.ts';
@@ -18,7 +18,7 @@ import type { EventBus } from '../services/event-bus.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
-import { bearerOrCookie, installAuth } from './auth.ts';
+import { installAuth } from './auth.ts';
 import { errorBody, frameworkErrors, installErrorHandling, routeNotFound } from './errors.ts';
 import { installIdempotency } from './idempotency.ts';
 import { installStrictJsonParser } from './json-body.ts';
@@ -92,17 +92,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  // Per credential (hashed, never the token itself) when it is a real one, else per address:
-  // keyed on any Bearer header, a fresh made-up token per request walked past every limit.
+  // Per caller (principalKey, never the token) when the credential resolves, else per
+  // address: keyed on any Bearer header, a fresh made-up token per request walked past
+  // every limit.
   // Its onRequest check is a route-level hook, so it runs after the app-level auth hook has
   // resolved the caller (and before any body is parsed or validated).
   await app.register(fastifyRateLimit, {
     max: deps.rateLimitPerMinute,
     timeWindow: '1 minute',
-    keyGenerator: (request) => {
-      const token = bearerOrCookie(request);
-      return token && request.principal ? `t:${hashToken(token).slice(0, 32)}` : `ip:${request.ip}`;
-    },
+    keyGenerator: (request) =>
+      request.principal ? `p:${principalKey(request.principal)}` : `ip:${request.ip}`,
     errorResponseBuilder: (_request, ctx) => ({
       statusCode: 429,
       ...errorBody('RATE_LIMITED', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`),

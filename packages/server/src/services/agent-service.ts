@@ -13,7 +13,7 @@ import { notFound } from '../domain/errors.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { countOpenCommands } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
-import { findByCloudId, listAgentInstancesIn } from '../repositories/instances.ts';
+import { findByCloudId, listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import { HeartbeatBatcher } from './heartbeat-batcher.ts';
@@ -204,14 +204,9 @@ export class AgentService {
       previous_status: 'offline',
     });
     for (const inst of await listAgentInstancesIn(tx, agentId, ['OFFLINE'])) {
-      const locked = await tx
-        .selectFrom('instances')
-        .selectAll()
-        .where('id', '=', inst.id)
-        .forNoKeyUpdate()
-        .executeTakeFirstOrThrow();
+      const locked = await lockInstance(tx, inst.id);
       // Listed before the lock: a concurrent writer may have moved it on since.
-      if (locked.status !== 'OFFLINE') continue;
+      if (locked?.status !== 'OFFLINE') continue;
       await applyTransition(tx, locked, { type: 'mark_online', at: now }, 'system:heartbeat');
     }
   }
@@ -243,14 +238,9 @@ export class AgentService {
         last_heartbeat_at: iso(agent.last_heartbeat_at),
       });
       for (const inst of await listAgentInstancesIn(tx, agent.id, ['RUNNING'])) {
-        const locked = await tx
-          .selectFrom('instances')
-          .selectAll()
-          .where('id', '=', inst.id)
-          .forNoKeyUpdate()
-          .executeTakeFirstOrThrow();
+        const locked = await lockInstance(tx, inst.id);
         // Listed before the lock: a concurrent writer may have moved it on since.
-        if (locked.status !== 'RUNNING') continue;
+        if (locked?.status !== 'RUNNING') continue;
         await applyTransition(tx, locked, { type: 'mark_offline', at: now }, 'system:heartbeat-monitor');
       }
     }
