@@ -2,7 +2,8 @@
 
 import { Ec2Error } from '../core/ec2-error.ts';
 import { type SimInstance, STATE_CODES, stateAt } from '../core/instance.ts';
-import { type Filter, wildcardMatch } from './query-params.ts';
+import type { Simulator } from '../core/simulator.ts';
+import { type Filter, notFound, wildcardMatch } from './query-params.ts';
 
 type Getter = (inst: SimInstance, now: number) => string[];
 
@@ -42,4 +43,18 @@ export function instanceFilter(
       const actual = get(inst, now);
       return values.some((v) => actual.some((a) => wildcardMatch(v, a)));
     });
+}
+
+/**
+ * The instances a Describe* call names: the given ids (InvalidInstanceID.NotFound when one
+ * is unknown, as EC2 answers) or else all, each kept when `keep` accepts it.
+ */
+export function selectInstances(
+  sim: Simulator,
+  ids: string[],
+  keep: (inst: SimInstance) => boolean,
+): SimInstance[] {
+  const missing = ids.filter((id) => !sim.get(id));
+  if (missing.length > 0) throw notFound(missing);
+  return (ids.length > 0 ? [...new Set(ids)].map((id) => sim.get(id)!) : sim.list()).filter(keep);
 }

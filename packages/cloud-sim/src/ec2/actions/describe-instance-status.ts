@@ -1,17 +1,7 @@
 import { stateAt } from '../../core/instance.ts';
-import { instanceFilter } from '../instance-filters.ts';
+import { instanceFilter, selectInstances } from '../instance-filters.ts';
 import { stateXml } from '../instance-xml.ts';
-import {
-  bool,
-  decodeToken,
-  dryRun,
-  encodeToken,
-  filters,
-  instanceIds,
-  int,
-  notFound,
-  str,
-} from '../query-params.ts';
+import { bool, decodeToken, dryRun, encodeToken, filters, instanceIds, int, str } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
 import type { ActionHandler } from './context.ts';
 
@@ -31,12 +21,12 @@ export const describeInstanceStatus: ActionHandler = ({ sim, params }) => {
   const maxResults = int(params, 'MaxResults', 5, 1000);
   const token = str(params, 'NextToken');
   dryRun(params);
-  const missing = ids.filter((id) => !sim.get(id));
-  if (missing.length > 0) throw notFound(missing);
   const now = sim.now();
-  const chosen = (ids.length > 0 ? [...new Set(ids)].map((id) => sim.get(id)!) : sim.list())
-    .filter((i) => includeAll || stateAt(i, now) === 'running')
-    .filter((i) => match(i, now));
+  const chosen = selectInstances(
+    sim,
+    ids,
+    (i) => (includeAll || stateAt(i, now) === 'running') && match(i, now),
+  );
   const offset = token !== undefined ? decodeToken(token, 'dis').o! : 0;
   const page = chosen.slice(offset, offset + (maxResults ?? 1000));
   const body: XmlObject = {

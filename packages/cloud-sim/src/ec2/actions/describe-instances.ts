@@ -1,18 +1,9 @@
 import { Ec2Error } from '../../core/ec2-error.ts';
 import type { SimInstance } from '../../core/instance.ts';
 import { OWNER_ID } from '../../core/simulator.ts';
-import { instanceFilter } from '../instance-filters.ts';
+import { instanceFilter, selectInstances } from '../instance-filters.ts';
 import { DEFAULT_GROUP, instanceXml } from '../instance-xml.ts';
-import {
-  decodeToken,
-  dryRun,
-  encodeToken,
-  filters,
-  instanceIds,
-  int,
-  notFound,
-  str,
-} from '../query-params.ts';
+import { decodeToken, dryRun, encodeToken, filters, instanceIds, int, str } from '../query-params.ts';
 import type { XmlObject } from '../xml.ts';
 import type { ActionHandler } from './context.ts';
 
@@ -28,12 +19,8 @@ export const describeInstances: ActionHandler = ({ sim, params }) => {
     );
   }
   dryRun(params);
-  const missing = ids.filter((id) => !sim.get(id));
-  if (missing.length > 0) throw notFound(missing);
   const now = sim.now();
-  const chosen = (ids.length > 0 ? [...new Set(ids)].map((id) => sim.get(id)!) : sim.list()).filter((i) =>
-    match(i, now),
-  );
+  const chosen = selectInstances(sim, ids, (i) => match(i, now));
   // Instances are only ever appended, so an offset into the creation order is a stable page cursor.
   const offset = token !== undefined ? decodeToken(token, 'di').o! : 0;
   const page =
