@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../demo/src/processes.ts';
 import { Proc } from '../support/process.ts';
 import { eventually } from '../support/stack.ts';
 
@@ -16,17 +16,6 @@ const CLIENT_TOKEN = `soc_e2e_demo_${randomBytes(16).toString('hex')}`;
 let dataDir: string;
 let demo: Proc;
 let url: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function api<T>(p: string): Promise<T> {
   const res = await fetch(`${url}${p}`, { headers: { authorization: `Bearer ${CLIENT_TOKEN}` } });

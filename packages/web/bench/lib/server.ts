@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createDatabase } from '../../../e2e/test/support/database.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
 
@@ -33,13 +34,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'spot-web-'));
   const adminToken = `admin-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-  let dropDb: (() => Promise<void>) | null = null;
-  const dbEnv: Record<string, string> = {};
-  if (process.env.TEST_DB === 'postgres' && process.env.TEST_DATABASE_URL) {
-    const made = await freshDatabase(process.env.TEST_DATABASE_URL);
-    dbEnv.DATABASE_URL = made.url;
-    dropDb = made.drop;
-  }
+  // The e2e suite's database helper: a fresh PostgreSQL database when TEST_DB=postgres.
+  const db = await createDatabase();
+  const dbEnv = 'DATABASE_URL' in db.env ? { DATABASE_URL: db.env.DATABASE_URL! } : {};
   const proc: ChildProcess = spawn(
     process.execPath,
     [join(ROOT, 'packages/server/bin/spot-optimizer.js'), 'serve'],
@@ -82,27 +79,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
         clearTimeout(t);
       }
       rmSync(dataDir, { recursive: true, force: true });
-      await dropDb?.();
-    },
-  };
-}
-
-async function freshDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const { default: pg } = await import('pg');
-  const name = `spot_web_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(baseUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await db.dispose();
     },
   };
 }
