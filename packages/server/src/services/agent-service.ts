@@ -25,8 +25,17 @@ import { inTransaction } from './unit-of-work.ts';
 export class AgentService {
   private readonly heartbeats: HeartbeatBatcher;
 
+  /**
+   * Heartbeats that could not arrive because this server was down are not missed ones:
+   * silence counts from this process's start at the earliest. Without it, every restart
+   * longer than the timeout flapped the whole fleet OFFLINE → RUNNING (found by the e2e
+   * server-restart test once agents' confirmations arrived promptly after the restart).
+   */
+  private readonly startedAt: Date;
+
   constructor(private readonly ctx: ServiceContext) {
     this.heartbeats = new HeartbeatBatcher(ctx.db);
+    this.startedAt = ctx.now();
   }
 
   async register(clientId: string, req: RegisterRequest): Promise<RegisterResponse> {
@@ -215,6 +224,7 @@ export class AgentService {
   async markSilentAgentsOffline(tx: Tx): Promise<number> {
     const now = this.ctx.now();
     const cutoff = new Date(now.getTime() - this.ctx.timings.heartbeatTimeoutMs);
+    if (cutoff < this.startedAt) return 0;
     const stale = await tx
       .selectFrom('agents')
       .selectAll()
