@@ -66,17 +66,15 @@ export class AuthService {
     const k = this.db.kysely;
     switch (tokenKind(token)) {
       case 'admin':
-      case null:
-        // ADMIN_TOKEN may be any string the operator chose, so unprefixed tokens are admin candidates.
         return this.adminHash && sameHash(hash, this.adminHash) ? { kind: 'admin' } : null;
-      case 'client': {
-        const c = await k
-          .selectFrom('clients')
-          .select(['id', 'name'])
-          .where('token_hash', '=', hash)
-          .executeTakeFirst();
-        return c ? { kind: 'client', clientId: c.id, clientName: c.name } : null;
-      }
+      case null:
+        // Unprefixed tokens are brought by people: ADMIN_TOKEN may be any string the operator
+        // chose, and a client may be created with its own token (DEMO_CLIENT_TOKEN). Both
+        // are candidates; admin first, then the clients table.
+        if (this.adminHash && sameHash(hash, this.adminHash)) return { kind: 'admin' };
+        return this.lookupClient(hash);
+      case 'client':
+        return this.lookupClient(hash);
       case 'agent': {
         const a = await k
           .selectFrom('agent_tokens')
@@ -89,6 +87,15 @@ export class AuthService {
       case 'session':
         return this.resolveSession(hash);
     }
+  }
+
+  private async lookupClient(hash: string): Promise<Principal | null> {
+    const c = await this.db.kysely
+      .selectFrom('clients')
+      .select(['id', 'name'])
+      .where('token_hash', '=', hash)
+      .executeTakeFirst();
+    return c ? { kind: 'client', clientId: c.id, clientName: c.name } : null;
   }
 
   private async resolveSession(hash: string): Promise<Principal | null> {

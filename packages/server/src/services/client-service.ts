@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientView, CreateClientResponse } from '@spot/contract';
 import { generateToken, hashToken } from '../auth/tokens.ts';
+import { DomainError } from '../domain/errors.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
@@ -14,6 +15,12 @@ export class ClientService {
     const id = randomUUID();
     const token = presetToken ?? generateToken('client');
     await inTransaction(this.ctx, async (tx) => {
+      const taken = await tx
+        .selectFrom('clients')
+        .select('id')
+        .where('token_hash', '=', hashToken(token))
+        .executeTakeFirst();
+      if (taken) throw new DomainError('CONFLICT', 'another client already has this token');
       await tx
         .insertInto('clients')
         .values({ id, name, token_hash: hashToken(token) })

@@ -54,4 +54,45 @@ describe('a brought-own client token', () => {
     const reg = await t.request('POST', '/api/agents/register', { token, body: { logical_id: 'web-1' } });
     expect(reg.status).toBe(200);
   });
+
+  // Issue 12.1: the README lets a new user pick any 24–200 printable characters, and the
+  // API accepted them, but authentication only recognised generated prefixes.
+  it('authenticates an unprefixed token the API accepted, as a client and for agent registration', async () => {
+    const token = 'newcomer-demo-token-0123456789';
+    const created = await t.request('POST', '/api/admin/clients', {
+      token: ADMIN_TOKEN,
+      body: { name: 'newcomer', token },
+    });
+    expect(created.status).toBe(201);
+    const agents = await t.request('GET', '/api/client/agents', { token });
+    expect(agents.status).toBe(200);
+    const reg = await t.request('POST', '/api/agents/register', { token, body: { logical_id: 'web-9' } });
+    expect(reg.status).toBe(200);
+    const login = await t.request('POST', '/api/auth/login', { body: { token } });
+    expect([200, 204]).toContain(login.status);
+  });
+
+  it('refuses, when created, a token that could never authenticate, and one already taken', async () => {
+    for (const token of [`soa_${'x'.repeat(30)}`, `sog_${'x'.repeat(30)}`, `sos_${'x'.repeat(30)}`]) {
+      const res = await t.request('POST', '/api/admin/clients', {
+        token: ADMIN_TOKEN,
+        body: { name: 'reserved', token },
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.error)).toContain('reserved for generated tokens');
+    }
+    const token = 'shared-token-for-two-clients-0001';
+    const first = await t.request('POST', '/api/admin/clients', {
+      token: ADMIN_TOKEN,
+      body: { name: 'a', token },
+    });
+    expect(first.status).toBe(201);
+    const second = await t.request('POST', '/api/admin/clients', {
+      token: ADMIN_TOKEN,
+      body: { name: 'b', token },
+    });
+    expect(second.status).toBe(409);
+    const list = await t.request('GET', '/api/admin/clients', { token: ADMIN_TOKEN });
+    expect(list.body.clients.filter((c: { name: string }) => c.name === 'b')).toHaveLength(0);
+  });
 });
