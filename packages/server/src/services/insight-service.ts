@@ -21,7 +21,9 @@ export class InsightService {
     if (type) q = q.where('instance_type', '=', type);
     if (az) q = q.where('availability_zone', '=', az);
     const rows = await q
-      .orderBy(['instance_type', 'availability_zone', 'observed_at'])
+      .orderBy('instance_type')
+      .orderBy('availability_zone')
+      .orderBy('observed_at')
       .limit(200_000)
       .execute();
     const od = await this.ondemandPrices();
