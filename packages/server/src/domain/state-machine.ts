@@ -239,9 +239,14 @@ export function decide(current: InstanceState, action: Action): Decision {
     }
     case 'request_terminate': {
       if (from === 'TERMINATING') {
+        // A repeat is recorded as what it is: the history an operator reads shows one
+        // request, then its repeats (as CONFIRMATION_DUPLICATE does for confirmations).
         return {
           kind: 'duplicate',
-          lifecycle: record('TERMINATE_REQUESTED', action.source, { reason: action.reason }),
+          lifecycle: record('TERMINATE_REQUEST_REPEATED', action.source, {
+            reason: action.reason,
+            metadata: { status: from },
+          }),
         };
       }
       if (!to || (from === 'FAILED' && !current.cloud_instance_id)) return illegal(from, 'terminate');

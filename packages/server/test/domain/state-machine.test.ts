@@ -157,6 +157,8 @@ describe('transition table', () => {
   it('answers a repeated terminate request while TERMINATING as a duplicate, without a change', () => {
     const d = decide(state('TERMINATING'), action('request_terminate'));
     expect(d.kind).toBe('duplicate');
+    // Recorded as a repeat, never as a second request (issue 12.2).
+    if (d.kind === 'duplicate') expect(d.lifecycle.event_type).toBe('TERMINATE_REQUEST_REPEATED');
   });
 
   it('never refuses a confirmation outside the table: it is recorded as duplicate or late', () => {

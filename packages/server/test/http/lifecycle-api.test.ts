@@ -87,6 +87,34 @@ describe('launch → confirm → terminate → confirm', () => {
     });
   });
 
+  // Issue 12.2: twenty concurrent requests gave one command but twenty TERMINATE_REQUESTED.
+  it('records one terminate request and its concurrent repeats as repeats, with one command', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    const { instance_id } = await tenant.launch(agent.agent_id);
+    await t.request('POST', `/api/agents/${agent.agent_id}/instance-launched`, {
+      token: agent.agent_token,
+      body: { instance_id, cloud_instance_id: 'i-0abcd99', state: 'running' },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.request('POST', `/api/client/instances/${instance_id}/terminate`, {
+          token: tenant.token,
+          body: {},
+        }),
+      ),
+    );
+    for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBeLessThan(300);
+    expect(new Set(answers.map((a) => a.body.command_id).filter(Boolean)).size).toBe(1);
+    const events = await t.request('GET', `/api/client/instances/${instance_id}/history`, {
+      token: tenant.token,
+    });
+    const types = events.body.events.map((e: { event_type: string }) => e.event_type);
+    expect(types.filter((x: string) => x === 'TERMINATE_REQUESTED')).toHaveLength(1);
+    expect(types.filter((x: string) => x === 'TERMINATE_REQUEST_REPEATED')).toHaveLength(19);
+    expect(types.indexOf('TERMINATE_REQUESTED')).toBeLessThan(types.indexOf('TERMINATE_REQUEST_REPEATED'));
+  });
+
   it('answers repeated confirmations 2xx without a second event and never moves backwards', async () => {
     const tenant = await t.newTenant();
     const agent = await tenant.registerAgent();
