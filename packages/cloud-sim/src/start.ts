@@ -30,6 +30,11 @@ export interface CloudSimOptions {
   startTime?: Date;
   /** Structured log lines (default: none). */
   log?: LogFn;
+  /**
+   * The real time source, epoch ms (default Date.now). Tests inject a manual one to drive the
+   * simulated clock (and IMDS token lifetimes) without sleeping against real time.
+   */
+  realNow?: () => number;
 }
 
 export interface CloudSimHandle {
@@ -41,7 +46,11 @@ export interface CloudSimHandle {
 }
 
 export async function startCloudSim(options: CloudSimOptions = {}): Promise<CloudSimHandle> {
-  const clock = createSimClock({ speed: options.speed ?? 1, start: options.startTime?.getTime() });
+  const clock = createSimClock({
+    speed: options.speed ?? 1,
+    start: options.startTime?.getTime(),
+    realNow: options.realNow,
+  });
   const catalog = loadCatalog({
     region: options.region ?? 'us-east-1',
     simStart: clock.now(),
@@ -63,7 +72,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
   let url = '';
   const server = createSimServer({
     sim: simulator,
-    tokens: new ImdsTokens(),
+    tokens: new ImdsTokens(options.realNow),
     baseUrl: () => url,
     log: options.log ?? (() => {}),
   });

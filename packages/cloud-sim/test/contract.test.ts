@@ -7,12 +7,17 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
   CreateTagsCommand,
+  DescribeAddressesCommand,
   DescribeAvailabilityZonesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   DescribeSpotPriceHistoryCommand,
+  DisassociateAddressCommand,
   type EC2Client,
+  ReleaseAddressCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -124,6 +129,8 @@ const EXTRA_OK = [
   'NetworkBorderGroup',
   'groupName',
   'GroupName',
+  'publicIpv4Pool',
+  'PublicIpv4Pool',
 ];
 
 const mentions = (path: string, names: string[]) => names.some((n) => path.split(/[./[\]:]+/).includes(n));
@@ -134,6 +141,8 @@ let simUrl: string;
 let real: EC2Client;
 let ours: EC2Client;
 let ids: { spot: string; od: string; doomed: string };
+/** Elastic IPs: `held` is associated with the on-demand instance; the others are released by the cases. */
+let eip: { held: string; heldIp: string; association: string; releaseA: string; releaseB: string };
 
 const FIXTURE_OF: Record<string, string> = {
   RunInstances: 'run-instances.xml',
@@ -143,6 +152,11 @@ const FIXTURE_OF: Record<string, string> = {
   DescribeSpotPriceHistory: 'describe-spot-price-history.xml',
   CreateTags: 'create-tags.xml',
   DescribeAvailabilityZones: 'describe-availability-zones.xml',
+  AllocateAddress: 'allocate-address.xml',
+  AssociateAddress: 'associate-address.xml',
+  DescribeAddresses: 'describe-addresses.xml',
+  DisassociateAddress: 'disassociate-address.xml',
+  ReleaseAddress: 'release-address.xml',
 };
 let spotFixture = false;
 
@@ -199,6 +213,18 @@ beforeAll(async () => {
     doomed: doomed.body.instance_id,
   };
   await new Promise((r) => setTimeout(r, 300)); // let both boot (boot delay 0, at speed 1000)
+  const allocate = async () => (await control(simUrl, 'POST', '/addresses', {})).body;
+  const held = await allocate();
+  const association = await ours.send(
+    new AssociateAddressCommand({ AllocationId: held.allocation_id, InstanceId: ids.od }),
+  );
+  eip = {
+    held: held.allocation_id,
+    heldIp: held.public_ip,
+    association: association.AssociationId!,
+    releaseA: (await allocate()).allocation_id,
+    releaseB: (await allocate()).allocation_id,
+  };
 });
 
 afterAll(async () => {
@@ -299,6 +325,32 @@ const cases: Case[] = [
     action: 'DescribeAvailabilityZones',
     command: () => new DescribeAvailabilityZonesCommand({}),
     form: () => ({ Action: 'DescribeAvailabilityZones' }),
+  },
+  {
+    action: 'AllocateAddress',
+    command: () => new AllocateAddressCommand({ Domain: 'vpc' }),
+    form: () => ({ Action: 'AllocateAddress', Domain: 'vpc' }),
+  },
+  {
+    // the association exists already: asking for it again answers with it
+    action: 'AssociateAddress',
+    command: () => new AssociateAddressCommand({ AllocationId: eip.held, InstanceId: ids.od }),
+    form: () => ({ Action: 'AssociateAddress', AllocationId: eip.held, InstanceId: ids.od }),
+  },
+  {
+    action: 'DescribeAddresses',
+    command: () => new DescribeAddressesCommand({ AllocationIds: [eip.held] }),
+    form: () => ({ Action: 'DescribeAddresses', 'AllocationId.1': eip.held }),
+  },
+  {
+    action: 'DisassociateAddress',
+    command: () => new DisassociateAddressCommand({ AssociationId: eip.association }),
+    form: () => ({ Action: 'DisassociateAddress', PublicIp: eip.heldIp }),
+  },
+  {
+    action: 'ReleaseAddress',
+    command: () => new ReleaseAddressCommand({ AllocationId: eip.releaseA }),
+    form: () => ({ Action: 'ReleaseAddress', AllocationId: eip.releaseB }),
   },
 ];
 

@@ -10,6 +10,21 @@ export async function startSim(options: CloudSimOptions = {}): Promise<CloudSimH
   return sim;
 }
 
+/**
+ * A real-time source the test moves by hand (pass `now` as `realNow`): simulated time then advances
+ * only when the test says so, so no assertion races a busy machine.
+ */
+export function manualTime(start = Date.parse('2025-06-01T12:00:00.000Z')) {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+      return t;
+    },
+  };
+}
+
 export async function closeAll(): Promise<void> {
   await Promise.all(started.splice(0).map((s) => s.close()));
 }

@@ -1,5 +1,6 @@
 import { type SimClock, wallIsoMillis } from '../core/clock.ts';
 import { type SimInstance, stateAt, stateReasonAt } from '../core/instance.ts';
+import type { Simulator } from '../core/simulator.ts';
 
 const iso = (clock: SimClock, ms: number | undefined, now: number) =>
   ms !== undefined && ms <= now ? wallIsoMillis(clock, ms) : null;
@@ -8,7 +9,8 @@ const iso = (clock: SimClock, ms: number | undefined, now: number) =>
  * The control API's view of an instance (snake_case JSON, times as wall-clock ISO strings; `now` is
  * simulated).
  */
-export function instanceJson(inst: SimInstance, now: number, clock: SimClock, baseUrl: string) {
+export function instanceJson(sim: Simulator, inst: SimInstance, baseUrl: string, now = sim.now()) {
+  const clock = sim.clock;
   return {
     instance_id: inst.id,
     state: stateAt(inst, now),
@@ -21,6 +23,7 @@ export function instanceJson(inst: SimInstance, now: number, clock: SimClock, ba
     imds_endpoint: `${baseUrl}/imds/${inst.id}`,
     state_reason: stateReasonAt(inst, now) ?? null,
     private_ip: inst.privateIp,
+    public_ip: sim.addresses.publicIpOf(inst.id) ?? null,
     max_price: inst.maxPrice ?? null,
     // Only what has already happened: the simulator does not reveal a planned interruption early.
     rebalance_time: iso(clock, inst.rebalanceAt, now),

@@ -6,6 +6,7 @@ import { computeBill } from '../core/billing.ts';
 import { wallIsoExact, wallIsoMillis } from '../core/clock.ts';
 import { Ec2Error, type Ec2ErrorCode } from '../core/ec2-error.ts';
 import { SimConflict, type Simulator } from '../core/simulator.ts';
+import { addressJson } from './address-json.ts';
 import { instanceJson } from './instance-json.ts';
 import {
   createInstanceBody,
@@ -104,7 +105,7 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
         if (method === 'GET')
           return {
             status: 200,
-            body: { instances: sim.list().map((i) => instanceJson(i, now, sim.clock, baseUrl)) },
+            body: { instances: sim.list().map((i) => instanceJson(sim, i, baseUrl, now)) },
           };
         if (method !== 'POST') return fail(405, 'method_not_allowed', 'use GET or POST');
         const b = parse(createInstanceBody, req.body);
@@ -116,26 +117,26 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
           tags: Object.entries(b.tags),
           running: b.running,
         });
-        return { status: 201, body: instanceJson(inst, sim.now(), sim.clock, baseUrl) };
+        return { status: 201, body: instanceJson(sim, inst, baseUrl) };
       }
       const id = seg[1]!;
       if (seg.length === 2) {
         if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET');
         const inst = sim.get(id);
         return inst
-          ? { status: 200, body: instanceJson(inst, now, sim.clock, baseUrl) }
+          ? { status: 200, body: instanceJson(sim, inst, baseUrl, now) }
           : fail(404, 'not_found', `instance ${id} does not exist`);
       }
       if (seg.length === 3 && (seg[2] === 'rebalance' || seg[2] === 'interrupt')) {
         if (method !== 'POST') return fail(405, 'method_not_allowed', 'use POST');
         if (seg[2] === 'rebalance') {
           parse(emptyBody, req.body);
-          return { status: 200, body: instanceJson(sim.rebalance(id), sim.now(), sim.clock, baseUrl) };
+          return { status: 200, body: instanceJson(sim, sim.rebalance(id), baseUrl) };
         }
         const b = parse(interruptBody, req.body);
         return {
           status: 200,
-          body: instanceJson(sim.interrupt(id, b.notice_seconds), sim.now(), sim.clock, baseUrl),
+          body: instanceJson(sim, sim.interrupt(id, b.notice_seconds), baseUrl),
         };
       }
     }
@@ -191,6 +192,14 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
         }
         return fail(405, 'method_not_allowed', 'use POST or DELETE');
       }
+    }
+    if (seg[0] === 'addresses' && seg.length === 1) {
+      // A bare array: every address ever allocated (released ones keep their history).
+      if (method === 'GET')
+        return { status: 200, body: sim.addresses.all().map((a) => addressJson(a, sim.clock)) };
+      if (method !== 'POST') return fail(405, 'method_not_allowed', 'use GET or POST');
+      parse(emptyBody, req.body);
+      return { status: 201, body: addressJson(sim.addresses.allocate(), sim.clock) };
     }
     if (seg[0] === 'faults' && seg.length === 1) {
       if (method !== 'POST') return fail(405, 'method_not_allowed', 'use POST');

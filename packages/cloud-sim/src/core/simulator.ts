@@ -2,6 +2,7 @@
 // spot interruptions. Pure logic: it reads time from the injected clock and randomness from the seeded
 // RNG, and knows nothing of HTTP or XML.
 
+import { AddressBook } from './addresses.ts';
 import type { Catalog } from './catalog.ts';
 import type { SimClock } from './clock.ts';
 import { Ec2Error, type Ec2ErrorCode } from './ec2-error.ts';
@@ -58,6 +59,8 @@ export class Simulator {
   readonly catalog: Catalog;
   readonly shutdownDelayMs: number;
   readonly rebalanceLeadMs: number;
+  /** Elastic IPs of the simulated account. */
+  readonly addresses: AddressBook;
   private readonly rng: Rng;
   private readonly seed: number;
   private readonly instances = new Map<string, SimInstance>();
@@ -73,6 +76,10 @@ export class Simulator {
     this.rng = createRng(options.seed);
     this.shutdownDelayMs = (options.shutdownDelaySeconds ?? 5) * 1000;
     this.rebalanceLeadMs = (options.rebalanceLeadSeconds ?? 240) * 1000;
+    this.addresses = new AddressBook(options.seed, {
+      now: () => this.now(),
+      instance: (id) => this.instances.get(id),
+    });
   }
 
   now(): number {

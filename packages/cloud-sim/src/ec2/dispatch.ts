@@ -4,6 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { Ec2Error } from '../core/ec2-error.ts';
 import type { Simulator } from '../core/simulator.ts';
+import {
+  allocateAddress,
+  associateAddress,
+  describeAddresses,
+  disassociateAddress,
+  releaseAddress,
+} from './actions/addresses.ts';
 import type { ActionHandler } from './actions/context.ts';
 import { createTags } from './actions/create-tags.ts';
 import { describeAvailabilityZones } from './actions/describe-availability-zones.ts';
@@ -23,6 +30,11 @@ export const ACTIONS: Record<string, ActionHandler> = {
   DescribeSpotPriceHistory: describeSpotPriceHistory,
   CreateTags: createTags,
   DescribeAvailabilityZones: describeAvailabilityZones,
+  AllocateAddress: allocateAddress,
+  AssociateAddress: associateAddress,
+  DisassociateAddress: disassociateAddress,
+  DescribeAddresses: describeAddresses,
+  ReleaseAddress: releaseAddress,
 };
 
 export const ACTION_NAMES = Object.keys(ACTIONS);

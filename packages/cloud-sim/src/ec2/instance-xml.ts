@@ -23,8 +23,17 @@ function privateDnsName(inst: SimInstance, region: string): string {
   return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
 }
 
-/** `now` is simulated; `clock` turns the instance's simulated times into the wall-clock times EC2 prints. */
-export function instanceXml(inst: SimInstance, now: number, region: string, clock: SimClock): XmlObject {
+/**
+ * `now` is simulated; `clock` turns the instance's simulated times into the wall-clock times EC2 prints;
+ * `publicIp` is the Elastic IP associated with the instance, if any.
+ */
+export function instanceXml(
+  inst: SimInstance,
+  now: number,
+  region: string,
+  clock: SimClock,
+  publicIp?: string,
+): XmlObject {
   const state = stateAt(inst, now);
   const reason = stateReasonAt(inst, now);
   const launch = wallIsoMillis(clock, inst.launchTime);
@@ -45,6 +54,7 @@ export function instanceXml(inst: SimInstance, now: number, region: string, cloc
     subnetId: `subnet-${suffix.slice(0, 8)}`,
     vpcId: 'vpc-0a1b2c3d4e5f60718',
     privateIpAddress: inst.privateIp,
+    ipAddress: publicIp,
     sourceDestCheck: true,
     groupSet: [DEFAULT_GROUP],
     stateReason: reason ? { code: reason.code, message: reason.message } : undefined,

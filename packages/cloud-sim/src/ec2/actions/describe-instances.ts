@@ -39,7 +39,9 @@ export const describeInstances: ActionHandler = ({ sim, params }) => {
       reservationId,
       ownerId: OWNER_ID,
       groupSet: [DEFAULT_GROUP],
-      instancesSet: insts.map((i) => instanceXml(i, now, sim.catalog.region, sim.clock)),
+      instancesSet: insts.map((i) =>
+        instanceXml(i, now, sim.catalog.region, sim.clock, sim.addresses.publicIpOf(i.id)),
+      ),
     })),
   };
   if (nextOffset < chosen.length && (maxResults !== undefined || token !== undefined)) {
