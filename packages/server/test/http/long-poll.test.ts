@@ -1,9 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
+/**
+ * The server's clock (ServiceContext.now). Each call is one distinct millisecond, so a
+ * timestamp the server stored names the call that produced it. `claims` counts calls while
+ * a test watches: nothing but the pending-commands claim asks this clock then.
+ */
+let clockAt = Date.now();
+let watching = false;
+let claims: number[] = [];
+const serverNow = () => {
+  clockAt += 1;
+  if (watching) claims.push(clockAt);
+  return new Date(clockAt);
+};
+
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ listen: true });
+  t = await startTestServer({ listen: true, now: serverNow });
 });
 afterAll(async () => {
   await t?.close();
@@ -17,17 +31,41 @@ const poll = (agentId: string, token: string, wait: number, signal?: AbortSignal
 
 describe('pending-commands long-poll', () => {
   it('returns as soon as a command is queued, not at the end of the wait', async () => {
+    // The overlap under test: the poll has claimed (nothing) and is parked when the command
+    // is queued. Wait for its first claim instead of sleeping, then check from the delivery
+    // time that a later claim, made after the queueing began, delivered it.
     const tenant = await t.newTenant();
-    const agent = await tenant.registerAgent();
-    const started = Date.now();
-    const pending = poll(agent.agent_id, agent.agent_token, 20);
-    await new Promise((r) => setTimeout(r, 200));
-    const launched = await tenant.launch(agent.agent_id);
-    const res = await pending;
-    const elapsed = Date.now() - started;
-    expect(res.body.commands.map((c: { id: string }) => c.id)).toEqual([launched.command_id]);
-    // Far below the 20 s wait: it was woken by the queueing, not by the timeout.
-    expect(elapsed).toBeLessThan(10_000);
+    let overlapped = false;
+    for (let attempt = 0; attempt < 5 && !overlapped; attempt++) {
+      const agent = await tenant.registerAgent();
+      claims = [];
+      watching = true;
+      const started = Date.now();
+      const pending = poll(agent.agent_id, agent.agent_token, 20);
+      const deadline = Date.now() + 30_000;
+      while (claims.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      watching = false;
+      const firstClaim = claims[0];
+      expect(firstClaim, 'the poll never reached the server').toBeDefined();
+      const queuedAfter = clockAt;
+      const launched = await tenant.launch(agent.agent_id);
+      const res = await pending;
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(200);
+      expect(res.body.commands.map((c: { id: string }) => c.id)).toEqual([launched.command_id]);
+      // Far below the 20 s wait: it was woken by the queueing, not by the timeout.
+      expect(elapsed).toBeLessThan(15_000);
+      const row = await t.db.kysely
+        .selectFrom('commands')
+        .select(['delivered_at', 'delivery_count'])
+        .where('id', '=', launched.command_id)
+        .executeTakeFirstOrThrow();
+      expect(row.delivery_count).toBe(1);
+      // Delivered by the first claim: the queueing won the race (possible on PostgreSQL's pool),
+      // so nothing was parked. Try again with a fresh agent.
+      overlapped = new Date(row.delivered_at!).getTime() > queuedAfter;
+    }
+    expect(overlapped, 'no attempt had the poll parked before the command was queued').toBe(true);
   });
 
   it('answers an empty list after the wait when nothing is queued', async () => {
@@ -95,18 +133,35 @@ describe('pending-commands long-poll', () => {
     expect(res.body.commands[0].id).toBe(command_id);
   });
 
-  it('re-delivers a command whose result never came, after the lease', async () => {
-    const s = await startTestServer({ env: { COMMAND_LEASE_SECONDS: '0.3' } });
+  it('re-delivers a command whose result never came, after the lease (on the server clock)', async () => {
+    let now = Date.now();
+    const s = await startTestServer({ env: { COMMAND_LEASE_SECONDS: '60' }, now: () => new Date(now) });
     try {
       const tenant = await s.newTenant();
-      const agent = await s.newTenant().then(() => tenant.registerAgent());
+      const agent = await tenant.registerAgent();
       const { command_id } = await tenant.launch(agent.agent_id);
       const get = () =>
         s.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, { token: agent.agent_token });
+      const delivery = () =>
+        s.db.kysely
+          .selectFrom('commands')
+          .select(['delivered_at', 'delivery_count'])
+          .where('id', '=', command_id)
+          .executeTakeFirstOrThrow();
+      const deliveredAt = now;
       expect((await get()).body.commands[0].id).toBe(command_id);
+      expect(await delivery()).toEqual({ delivered_at: new Date(deliveredAt), delivery_count: 1 });
+
+      // Still inside the lease, to the millisecond: not handed out again.
+      now = deliveredAt + 60_000;
       expect((await get()).body.commands).toEqual([]);
-      await new Promise((r) => setTimeout(r, 400));
-      expect((await get()).body.commands[0].id).toBe(command_id);
+      expect((await delivery()).delivery_count).toBe(1);
+
+      // The lease has run out: delivered again, and the new lease starts now.
+      now = deliveredAt + 60_001;
+      expect((await get()).body.commands.map((c: { id: string }) => c.id)).toEqual([command_id]);
+      expect(await delivery()).toEqual({ delivered_at: new Date(now), delivery_count: 2 });
+      expect((await get()).body.commands).toEqual([]);
     } finally {
       await s.close();
     }

@@ -96,14 +96,21 @@ export const agentRoutes =
         },
       },
       async (request) => {
-        const { agentId } = requireAgent(request, request.params.agent_id);
+        const { agentId, instanceId } = requireAgent(request, request.params.agent_id);
         const { wait, limit } = request.query;
         const deadline = Date.now() + wait * 1000;
         const abort = new AbortController();
         request.raw.once('close', () => abort.abort());
         for (;;) {
           const waiter = waiters.register(agentId);
-          const claimed = await claimCommands(ctx.db.kysely, agentId, ctx.timings.commandLeaseMs, limit);
+          const claimed = await claimCommands(
+            ctx.db.kysely,
+            agentId,
+            ctx.timings.commandLeaseMs,
+            limit,
+            ctx.now(),
+            instanceId,
+          );
           const remaining = deadline - Date.now();
           if (claimed.length > 0 || remaining <= 0 || abort.signal.aborted) {
             waiter.cancel();
