@@ -24,6 +24,7 @@ export function instanceJson(sim: Simulator, inst: SimInstance, baseUrl: string,
     state_reason: stateReasonAt(inst, now) ?? null,
     private_ip: inst.privateIp,
     public_ip: sim.addresses.publicIpOf(inst.id) ?? null,
+    user_data: inst.userData?.text ?? null,
     max_price: inst.maxPrice ?? null,
     // Only what has already happened: the simulator does not reveal a planned interruption early.
     rebalance_time: iso(clock, inst.rebalanceAt, now),

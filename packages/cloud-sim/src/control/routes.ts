@@ -6,6 +6,7 @@ import { computeBill } from '../core/billing.ts';
 import { wallIsoExact, wallIsoMillis } from '../core/clock.ts';
 import { Ec2Error, type Ec2ErrorCode } from '../core/ec2-error.ts';
 import { SimConflict, type Simulator } from '../core/simulator.ts';
+import { userDataFromText } from '../core/user-data.ts';
 import { addressJson } from './address-json.ts';
 import { instanceJson } from './instance-json.ts';
 import {
@@ -115,6 +116,7 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
           az: b.availability_zone,
           market: b.market,
           tags: Object.entries(b.tags),
+          userData: b.user_data !== undefined ? userDataFromText(b.user_data) : undefined,
           running: b.running,
         });
         return { status: 201, body: instanceJson(sim, inst, baseUrl) };

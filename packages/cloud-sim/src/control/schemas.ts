@@ -17,6 +17,8 @@ export const createInstanceBody = z.strictObject({
     .refine((t) => Object.keys(t).length <= 50, 'at most 50 tags')
     .default({}),
   running: z.boolean().default(false),
+  /** Plain text (the control API is JSON; EC2's base64 is only for RunInstances). */
+  user_data: z.string().optional(),
 });
 
 export const interruptBody = z.strictObject({

@@ -3,6 +3,7 @@
 // the core free of timers, exact at any clock speed, and trivially testable.
 
 import { type SimClock, wallReasonTime } from './clock.ts';
+import type { UserData } from './user-data.ts';
 
 export type Market = 'spot' | 'on-demand';
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated';
@@ -34,6 +35,7 @@ export interface SimInstance {
   launchTime: number;
   amiLaunchIndex: number;
   privateIp: string;
+  userData?: UserData;
   /** When pending ends. */
   runningAt: number;
   /** Rebalance recommendation visible in IMDS from this time. */

@@ -9,6 +9,7 @@ import { Ec2Error, type Ec2ErrorCode } from './ec2-error.ts';
 import { type Market, type SimInstance, stateAt } from './instance.ts';
 import { poolKey } from './prices.ts';
 import { createRng, exponential, hashString, type Rng, randomHex } from './rng.ts';
+import type { UserData } from './user-data.ts';
 
 export const OWNER_ID = '123456789012';
 const HOUR_MS = 3_600_000;
@@ -33,6 +34,7 @@ export interface LaunchRequest {
   maxCount: number;
   clientToken?: string;
   tags: [string, string][];
+  userData?: UserData;
   /** Canonical form of the request, to detect a reused ClientToken with other parameters. */
   fingerprint: string;
 }
@@ -193,6 +195,7 @@ export class Simulator {
           imageId: req.imageId,
           clientToken: req.clientToken,
           tags: req.tags,
+          userData: req.userData,
           reservationId,
           amiLaunchIndex: i,
           running: false,
@@ -218,6 +221,7 @@ export class Simulator {
     imageId?: string;
     clientToken?: string;
     tags?: [string, string][];
+    userData?: UserData;
     reservationId?: string;
     amiLaunchIndex?: number;
     running: boolean;
@@ -240,6 +244,7 @@ export class Simulator {
       launchTime: now,
       amiLaunchIndex: spec.amiLaunchIndex ?? 0,
       privateIp: `172.31.${Math.floor(this.rng() * 256)}.${1 + Math.floor(this.rng() * 254)}`,
+      userData: spec.userData,
       runningAt: spec.running ? now : now + boot,
     };
     this.instances.set(inst.id, inst);

@@ -14,6 +14,7 @@ import {
 import type { ActionHandler } from './actions/context.ts';
 import { createTags } from './actions/create-tags.ts';
 import { describeAvailabilityZones } from './actions/describe-availability-zones.ts';
+import { describeInstanceAttribute } from './actions/describe-instance-attribute.ts';
 import { describeInstanceStatus } from './actions/describe-instance-status.ts';
 import { describeInstances } from './actions/describe-instances.ts';
 import { describeSpotPriceHistory } from './actions/describe-spot-price-history.ts';
@@ -35,6 +36,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
   DisassociateAddress: disassociateAddress,
   DescribeAddresses: describeAddresses,
   ReleaseAddress: releaseAddress,
+  DescribeInstanceAttribute: describeInstanceAttribute,
 };
 
 export const ACTION_NAMES = Object.keys(ACTIONS);

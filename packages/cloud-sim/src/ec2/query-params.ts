@@ -112,6 +112,13 @@ export function instanceIds(p: Params, prefix = 'InstanceId'): string[] {
   return ids;
 }
 
+/** A single, required instance id parameter (e.g. DescribeInstanceAttribute's `InstanceId`). */
+export function instanceId(p: Params, name = 'InstanceId'): string {
+  const id = required(p, name);
+  if (!INSTANCE_ID_RE.test(id)) throw new Ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
+  return id;
+}
+
 export function notFound(missing: string[]): Ec2Error {
   return missing.length === 1
     ? new Ec2Error('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`)

@@ -55,6 +55,10 @@ export function metadata(path: string, c: MetadataContext): { body: string; json
       ].join('\n'),
     );
   }
+  if (path === '/latest/user-data') {
+    const { inst } = c;
+    return inst.userData ? text(inst.userData.text) : undefined;
+  }
   if (path === '/latest/dynamic/instance-identity/document') {
     const { inst, region, clock } = c;
     return json({

@@ -2,6 +2,7 @@
 
 import { Ec2Error } from '../../core/ec2-error.ts';
 import { type LaunchRequest, OWNER_ID } from '../../core/simulator.ts';
+import { decodeUserData } from '../../core/user-data.ts';
 import { DEFAULT_GROUP, instanceXml } from '../instance-xml.ts';
 import { dryRun, int, type Params, required, str, structList } from '../query-params.ts';
 import type { ActionHandler } from './context.ts';
@@ -107,9 +108,11 @@ export function parseLaunch(p: Params): LaunchRequest {
   if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x20-\x7e]+$/.test(clientToken))) {
     throw new Ec2Error('InvalidParameterValue', 'ClientToken must be 1 to 64 ASCII characters.');
   }
+  const userData = str(p, 'UserData');
   return {
     imageId,
     instanceType,
+    userData: userData !== undefined && userData !== '' ? decodeUserData(userData) : undefined,
     az: str(p, 'Placement.AvailabilityZone') || undefined,
     market: marketType === 'spot' ? 'spot' : 'on-demand',
     maxPrice,
@@ -123,7 +126,7 @@ export function parseLaunch(p: Params): LaunchRequest {
 
 export const runInstances: ActionHandler = ({ sim, params }) => {
   const req = parseLaunch(params);
-  // Parameters the simulator does not model (SecurityGroupId.N, SubnetId, UserData, …) are accepted
+  // Parameters the simulator does not model (SecurityGroupId.N, SubnetId, KeyName, …) are accepted
   // and ignored, as an account with a default VPC would.
   dryRun(params);
   const { reservationId, instances } = sim.launch(req);
