@@ -24,6 +24,7 @@ const suites = [
   ['server', 'packages/server/bench/run.ts'],
   ['e2e', 'packages/e2e/bench/run.ts'],
   ['web', 'packages/web/bench/run.ts'],
+  ['decision', 'packages/decision/bench/run.ts'],
 ].filter(([name, file]) => (!only || only === name) && existsSync(file));
 
 let failed = false;

@@ -9,11 +9,17 @@ const USAGE = `spot-optimizer <command>
 Commands:
   serve     start the control plane (HTTP API, events, jobs)
   migrate   apply pending database migrations and exit
+  replay    judge decision policies on recorded spot prices, offline (replay --help)
 
 Configuration comes from the environment: PORT, HOST, DATABASE_URL (unset: embedded PGlite
 in SPOT_DATA_DIR, default ./data), ADMIN_TOKEN, LOG_LEVEL, ... (see README).`;
 
 async function main(): Promise<number> {
+  // `replay` has its own flags and needs no server configuration or database.
+  if (process.argv[2] === 'replay') {
+    const { runReplayCli } = await import('@spot/decision/cli');
+    return runReplayCli(process.argv.slice(3));
+  }
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' } },
