@@ -96,7 +96,7 @@ export const agentRoutes =
         },
       },
       async (request) => {
-        const { agentId, instanceId } = requireAgent(request, request.params.agent_id);
+        const { agentId } = requireAgent(request, request.params.agent_id);
         const { wait, limit } = request.query;
         const deadline = Date.now() + wait * 1000;
         const abort = new AbortController();
@@ -109,7 +109,6 @@ export const agentRoutes =
             ctx.timings.commandLeaseMs,
             limit,
             ctx.now(),
-            instanceId,
           );
           const remaining = deadline - Date.now();
           if (claimed.length > 0 || remaining <= 0 || abort.signal.aborted) {
