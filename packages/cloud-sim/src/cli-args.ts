@@ -15,6 +15,8 @@ Options:
   --region R                  simulated region (default us-east-1)
   --prices FILE               spot price trace CSV (repeatable; default: shipped synthetic set)
   --ondemand-prices FILE      on-demand price CSV region,instance_type,ondemand_price_usd (repeatable)
+  --no-synthetic-prices       only pools with a trace (default: every type in every zone, SYNTHETIC
+                              spot prices derived from on-demand where there is no trace)
   --hazard-per-hour R         interruption hazard per simulated hour for every pool (default 0)
   --boot-delay-seconds S      boot delay for every pool (default 20-45 s, stable per pool)
   --start-time ISO            simulated clock's reading at start (default now; API times are wall-clock)
@@ -66,6 +68,7 @@ export function parseCli(argv: string[]): CliParse {
         region,
         priceFiles: v.prices ?? [],
         onDemandPriceFiles: v['ondemand-prices'] ?? [],
+        syntheticPrices: !v['no-synthetic-prices'],
         hazardPerHour:
           num('hazard-per-hour', v['hazard-per-hour'], (n) => n >= 0 && n <= 3600, 'a number 0-3600') ?? 0,
         bootDelaySeconds: num(
@@ -95,6 +98,7 @@ function parse(argv: string[]) {
       region: { type: 'string' },
       prices: { type: 'string', multiple: true },
       'ondemand-prices': { type: 'string', multiple: true },
+      'no-synthetic-prices': { type: 'boolean' },
       'hazard-per-hour': { type: 'string' },
       'boot-delay-seconds': { type: 'string' },
       'start-time': { type: 'string' },

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Catalog } from './core/catalog.ts';
+import { addSyntheticPools, Catalog, defaultZones } from './core/catalog.ts';
 import { parseOnDemandCsv, parseSpotPriceCsv } from './core/price-csv.ts';
 import { PriceBook } from './core/prices.ts';
 
@@ -26,23 +26,33 @@ export interface LoadOptions {
   onDemandFiles: string[];
   bootDelaySeconds?: number;
   hazardPerHour: number;
+  /** Seed of the synthetic prices. */
+  seed: number;
+  /** false: only pools with a trace exist (no synthetic prices). Default true. */
+  syntheticPrices?: boolean;
 }
 
 export function loadCatalog(o: LoadOptions): Catalog {
   const traces = o.priceFiles.map((source) => ({ source, rows: parseSpotPriceCsv(read(source), source) }));
   const book = new PriceBook(traces, o.region, o.simStart);
-  if (book.size === 0)
-    throw new Error(`the price files hold no Linux/UNIX spot prices for region ${o.region}`);
   const onDemand = new Map<string, number>();
   for (const source of o.onDemandFiles) {
     for (const row of parseOnDemandCsv(read(source), source)) {
       if (row.region === o.region) onDemand.set(row.instanceType, row.price);
     }
   }
+  const synthetic = o.syntheticPrices ?? true;
+  const azs = synthetic ? defaultZones(o.region) : undefined;
+  if (azs) addSyntheticPools(book, { seed: o.seed, azs, onDemand, start: o.simStart });
+  if (book.size === 0)
+    throw new Error(
+      `no spot prices for region ${o.region}: the price files hold no Linux/UNIX rows for it${synthetic ? ' and no on-demand price is known there' : ''}`,
+    );
   return new Catalog({
     region: o.region,
     priceBook: book,
     onDemand,
+    azs,
     bootDelaySeconds: o.bootDelaySeconds,
     hazardPerHour: o.hazardPerHour,
   });

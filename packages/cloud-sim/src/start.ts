@@ -20,6 +20,11 @@ export interface CloudSimOptions {
   priceFiles?: string[];
   /** On-demand prices (`region,instance_type,ondemand_price_usd`); default: the shipped list. */
   onDemandPriceFiles?: string[];
+  /**
+   * Give every known type in every zone without a trace SYNTHETIC spot prices (default true); false
+   * keeps only the traced pools (e.g. a replay of real data).
+   */
+  syntheticPrices?: boolean;
   /** Interruption hazard per simulated hour for every pool (default 0). */
   hazardPerHour?: number;
   /** Boot delay for every pool (default: 20–45 s, stable per pool). */
@@ -60,6 +65,8 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       : [DEFAULT_ONDEMAND_PRICES],
     bootDelaySeconds: options.bootDelaySeconds,
     hazardPerHour: options.hazardPerHour ?? 0,
+    seed: options.seed ?? 1,
+    syntheticPrices: options.syntheticPrices,
   });
   const simulator = new Simulator({
     clock,

@@ -2,6 +2,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeSpotPriceHistoryCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,15 @@ import { parseCli } from '../src/cli-args.ts';
 import { ec2 } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/spot-cloud-sim.js', import.meta.url));
-const REAL_TRACE = '/work/shared/spotdata/spot_use1_2023_c5a2xlarge_5az.csv';
+// The real traces live next to the repository, at `../shared/spotdata` from its root (they are never
+// copied into it), so the path is resolved from this file: test/ → packages/cloud-sim → packages → root.
+const REAL_TRACE = fileURLToPath(
+  new URL('../../../../shared/spotdata/spot_use1_2023_c5a2xlarge_5az.csv', import.meta.url),
+);
+const HAVE_TRACE = existsSync(REAL_TRACE);
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SKIP_REASON = `${relative(REPO_ROOT, REAL_TRACE)} (relative to the repository root) is absent`;
+if (!HAVE_TRACE) console.warn(`cloud-sim cli test: skipping the real-trace test: ${SKIP_REASON}`);
 const children: ChildProcess[] = [];
 
 afterEach(() => {
@@ -65,19 +74,37 @@ describe('spot-cloud-sim CLI', () => {
     }
   });
 
-  it.runIf(existsSync(REAL_TRACE))('loads a real spotdata trace by path', async () => {
-    const p = run(['--port', '0', '--prices', REAL_TRACE]);
-    const url = await p.ready;
-    const out = await ec2(url).send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['c5a.2xlarge'] }));
-    const zones = new Set(out.SpotPriceHistory!.map((r) => r.AvailabilityZone));
-    expect(zones).toEqual(new Set(['us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f']));
-    // the first row of the file (us-east-1b, 0.161900) is the price in force at the start
-    expect(out.SpotPriceHistory!.find((r) => r.AvailabilityZone === 'us-east-1b')!.SpotPrice).toBe(
-      '0.161900',
-    );
-    p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
-  });
+  it.runIf(HAVE_TRACE)(
+    `loads a real spotdata trace by path${HAVE_TRACE ? '' : ` — SKIPPED: ${SKIP_REASON}`}`,
+    async () => {
+      const p = run(['--port', '0', '--prices', REAL_TRACE]);
+      const url = await p.ready;
+      const history = async () =>
+        (await ec2(url).send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['c5a.2xlarge'] })))
+          .SpotPriceHistory!;
+      const rows = await history();
+      const zones = new Set(rows.map((r) => r.AvailabilityZone));
+      // the trace's five zones, and us-east-1a (not in the trace) with a synthetic price
+      expect(zones).toEqual(
+        new Set(['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d', 'us-east-1e', 'us-east-1f']),
+      );
+      // the first row of the file (us-east-1b, 0.161900) is the price in force at the start
+      expect(rows.find((r) => r.AvailabilityZone === 'us-east-1b')!.SpotPrice).toBe('0.161900');
+      const pools = (await (await fetch(`${url}/_sim/pools?instance_type=c5a.2xlarge`)).json()) as {
+        pools: { availability_zone: string; price_source: string }[];
+      };
+      expect(Object.fromEntries(pools.pools.map((x) => [x.availability_zone, x.price_source]))).toEqual({
+        'us-east-1a': 'synthetic',
+        'us-east-1b': 'trace',
+        'us-east-1c': 'trace',
+        'us-east-1d': 'trace',
+        'us-east-1e': 'trace',
+        'us-east-1f': 'trace',
+      });
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    },
+  );
 });
 
 describe('parseCli', () => {
@@ -97,6 +124,11 @@ describe('parseCli', () => {
     expect(ok).toMatchObject({
       ok: true,
       options: { port: 8080, speed: 60, priceFiles: ['a.csv', 'b.csv'], hazardPerHour: 0.5 },
+    });
+    expect(ok).toMatchObject({ options: { syntheticPrices: true } });
+    expect(parseCli(['--no-synthetic-prices'])).toMatchObject({
+      ok: true,
+      options: { syntheticPrices: false },
     });
     expect(parseCli(['--help'])).toMatchObject({ ok: false, help: true });
     expect(parseCli(['--speed', 'fast'])).toMatchObject({

@@ -14,7 +14,7 @@ import {
   waitUntilInstanceTerminated,
 } from '@aws-sdk/client-ec2';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeAll, control, ec2, sdkError, startSim, until } from './helpers.ts';
+import { closeAll, control, ec2, manualTime, sdkError, startSim, until } from './helpers.ts';
 
 afterAll(closeAll);
 
@@ -199,14 +199,44 @@ describe('RunInstances / DescribeInstances / TerminateInstances', () => {
     expect(['initializing', 'ok']).toContain(running.SystemStatus?.Status);
   });
 
+  it('launches any catalogue type in any zone of the region, spot or on-demand (t3.medium)', async () => {
+    const sim = await startSim();
+    const client = ec2(sim.url);
+    for (const az of ['us-east-1a', 'us-east-1d', 'us-east-1f']) {
+      const out = await client.send(
+        new RunInstancesCommand(spot({ InstanceType: 't3.medium', Placement: { AvailabilityZone: az } })),
+      );
+      expect(out.Instances![0]).toMatchObject({
+        InstanceType: 't3.medium',
+        Placement: { AvailabilityZone: az },
+      });
+    }
+    const od = await client.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12345678',
+        InstanceType: 'm7g.4xlarge',
+        MinCount: 1,
+        MaxCount: 1,
+      }),
+    );
+    expect(od.Instances![0]!.InstanceType).toBe('m7g.4xlarge');
+    // without a zone, spot goes to the cheapest one
+    const cheapest = (await control(sim.url, 'GET', '/pools?instance_type=t4g.micro')).body.pools.sort(
+      (a: any, b: any) => a.spot_price - b.spot_price,
+    )[0];
+    const anyZone = await client.send(
+      new RunInstancesCommand(spot({ InstanceType: 't4g.micro', Placement: undefined })),
+    );
+    expect(anyZone.Instances![0]!.Placement?.AvailabilityZone).toBe(cheapest.availability_zone);
+  });
+
   it('describes the availability zones of the region', async () => {
     const sim = await startSim();
     const out = await ec2(sim.url).send(new DescribeAvailabilityZonesCommand({}));
-    expect(out.AvailabilityZones!.map((z) => [z.ZoneName, z.ZoneId, z.State])).toEqual([
-      ['us-east-1a', 'use1-az1', 'available'],
-      ['us-east-1b', 'use1-az2', 'available'],
-      ['us-east-1c', 'use1-az3', 'available'],
-    ]);
+    // us-east-1 has six zones (a…f); every one can launch every type in the catalogue
+    expect(out.AvailabilityZones!.map((z) => [z.ZoneName, z.ZoneId, z.State])).toEqual(
+      [...'abcdef'].map((l, i) => [`us-east-1${l}`, `use1-az${i + 1}`, 'available']),
+    );
   });
 });
 
@@ -325,15 +355,16 @@ describe('EC2 errors', () => {
 
 describe('DescribeSpotPriceHistory', () => {
   it('pages through the history newest first and never shows the future', async () => {
-    const sim = await startSim({ speed: 1 });
+    const time = manualTime();
+    const sim = await startSim({ speed: 1, realNow: time.now });
     const client = ec2(sim.url);
-    const now = Date.now();
+    const now = time.advance(60_000);
     const all: { t: number; az: string; type: string; price: string }[] = [];
     for await (const page of paginateDescribeSpotPriceHistory(
-      { client, pageSize: 5 },
+      { client, pageSize: 100 },
       { StartTime: new Date(now - 3600_000), ProductDescriptions: ['Linux/UNIX'] },
     )) {
-      expect(page.SpotPriceHistory!.length).toBeLessThanOrEqual(5);
+      expect(page.SpotPriceHistory!.length).toBeLessThanOrEqual(100);
       for (const r of page.SpotPriceHistory!) {
         all.push({
           t: r.Timestamp!.getTime(),
@@ -343,9 +374,14 @@ describe('DescribeSpotPriceHistory', () => {
         });
       }
     }
-    // at the start every one of the 12 synthetic pools reports the price in force
-    expect(new Set(all.map((r) => `${r.type}|${r.az}`)).size).toBe(12);
-    expect(all.every((r) => r.t <= Date.now() + 1000)).toBe(true);
+    // at the start every pool reports the price in force: the 12 of the shipped trace and the
+    // synthetic ones, one per catalogue type in each of the six zones
+    const pools = (await control(sim.url, 'GET', '/pools')).body.pools as any[];
+    expect(pools).toHaveLength(87 * 6);
+    expect(all).toHaveLength(pools.length);
+    expect(new Set(all.map((r) => `${r.type}|${r.az}`)).size).toBe(pools.length);
+    expect(pools.filter((p) => p.price_source === 'trace')).toHaveLength(12);
+    expect(all.every((r) => r.t <= now)).toBe(true);
     expect(all.every((r) => /^\d+\.\d{6}$/.test(r.price))).toBe(true);
     const times = all.map((r) => r.t);
     expect([...times].sort((a, b) => b - a)).toEqual(times);
@@ -353,15 +389,16 @@ describe('DescribeSpotPriceHistory', () => {
 
   it('filters by type, zone and filter, and windows by time', async () => {
     const start = new Date('2025-01-01T00:00:00Z');
+    const time = manualTime();
+    const w0 = time.now();
     const sim = await startSim({
       speed: 3600 * 24, // one real second = one simulated day
       startTime: start,
+      realNow: time.now,
     });
     const client = ec2(sim.url);
-    await new Promise((r) => setTimeout(r, 2000)); // let two simulated days of trace become history
+    time.advance(2_000); // two simulated days of trace become history
     // StartTime/EndTime are wall-clock times: simulated day 2 is the second real second after the start
-    const clock = (await control(sim.url, 'GET', '/clock')).body;
-    const w0 = Date.parse(clock.now) - (Date.parse(clock.sim_now) - start.getTime()) / clock.speed;
     const out = await client.send(
       new DescribeSpotPriceHistoryCommand({
         InstanceTypes: ['c5.large'],
@@ -388,12 +425,21 @@ describe('DescribeSpotPriceHistory', () => {
         ],
       }),
     );
-    expect(viaFilter.SpotPriceHistory!.length).toBeGreaterThan(0);
-    expect(
-      viaFilter.SpotPriceHistory!.every(
-        (r) => r.InstanceType === 'r5.large' && r.AvailabilityZone === 'us-east-1c',
-      ),
-    ).toBe(true);
+    // r5.large from the trace, the other r5 sizes synthetic: the filter sees them all, and only them
+    const seen = viaFilter.SpotPriceHistory!;
+    expect(new Set(seen.map((r) => `${r.InstanceType}|${r.AvailabilityZone}`))).toEqual(
+      new Set(['large', 'xlarge', '2xlarge', '4xlarge'].map((size) => `r5.${size}|us-east-1c`)),
+    );
+    // a synthetic pool in a zone the trace does not have (us-east-1f), by type and zone
+    const synthetic = await client.send(
+      new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.medium'], AvailabilityZone: 'us-east-1f' }),
+    );
+    const prices = synthetic.SpotPriceHistory!.map((r) => Number(r.SpotPrice));
+    expect(prices.length).toBeGreaterThan(1);
+    for (const p of prices) {
+      expect(p).toBeGreaterThanOrEqual(0.0416 * 0.2);
+      expect(p).toBeLessThanOrEqual(0.0416 * 0.45);
+    }
     const bad = await sdkError(
       client.send(
         new DescribeSpotPriceHistoryCommand({

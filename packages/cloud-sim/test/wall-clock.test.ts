@@ -1,5 +1,8 @@
 // Every time the simulator hands out over HTTP is wall-clock time, even when its clock runs fast: the
 // server, agent and dashboard run on the real clock (with their intervals divided by the same speed).
+//
+// The real clock is injected (manualTime) and moved by hand, so every expectation is exact and no
+// assertion races a busy machine: "3.4 real seconds later" is a number, not a sleep.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +15,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SPOT_HEADER } from '../src/core/price-csv.ts';
-import { closeAll, control, ec2, startSim, until } from './helpers.ts';
+import { closeAll, control, ec2, manualTime, startSim } from './helpers.ts';
 
 const SIM0 = new Date('2024-01-01T00:00:00Z');
+/** The real clock at the simulator's start, with a fraction so that printing to the second shows. */
+const REAL0 = Date.parse('2025-06-01T12:00:00.250Z');
 const dir = mkdtempSync(join(tmpdir(), 'cloud-sim-wall-'));
 
 afterAll(async () => {
@@ -22,15 +27,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Times are printed to the whole second (the fraction is dropped). */
 const floorSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
-
-/** The wall-clock instant the simulator started at, from its own clock report. */
-async function wallStart(url: string, simStart: Date) {
-  const clock = (await control(url, 'GET', '/clock')).body as { now: string; sim_now: string; speed: number };
-  return Date.parse(clock.now) - (Date.parse(clock.sim_now) - simStart.getTime()) / clock.speed;
-}
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One pool (c5.large / us-east-1a) with a price step every 30 simulated minutes, price 0.0100 + k/10000. */
 function stepTrace(): string {
@@ -45,29 +44,24 @@ function stepTrace(): string {
 }
 const priceOfStep = (k: number) => (0.01 + k / 10_000).toFixed(6);
 
+async function fastSim(speed: number, extra: Parameters<typeof startSim>[0] = {}) {
+  const time = manualTime(REAL0);
+  const sim = await startSim({ speed, startTime: SIM0, realNow: time.now, ...extra });
+  return { sim, time, client: ec2(sim.url) };
+}
+
 describe('wall-clock timestamps at speed > 1', () => {
   it('reports the wall-clock now and the simulated now on /_sim/clock', async () => {
-    const before = Date.now();
-    const sim = await startSim({ speed: 60, startTime: SIM0 });
-    const started = Date.now();
-    await sleep(500);
-    const t0 = Date.now();
+    const { sim, time } = await fastSim(60);
+    time.advance(500);
     const clock = (await control(sim.url, 'GET', '/clock')).body;
-    const t1 = Date.now();
-    expect(clock.speed).toBe(60);
-    expect(Date.parse(clock.now)).toBeGreaterThanOrEqual(t0);
-    expect(Date.parse(clock.now)).toBeLessThanOrEqual(t1);
-    // simulated: 60 × the real time elapsed since the start, from the given start time
-    const simElapsed = Date.parse(clock.sim_now) - SIM0.getTime();
-    expect(simElapsed).toBeGreaterThanOrEqual(60 * (t0 - started));
-    expect(simElapsed).toBeLessThanOrEqual(60 * (t1 - before));
+    // 500 real ms at speed 60 = 30 simulated seconds from the given start
+    expect(clock).toEqual({ now: iso(REAL0 + 500), sim_now: iso(SIM0.getTime() + 30_000), speed: 60 });
   });
 
   it('gives launchTime, StateTransitionReason and pendingTime as the wall-clock time they happened', async () => {
-    const sim = await startSim({ speed: 60, startTime: SIM0, bootDelaySeconds: 30 });
-    const client = ec2(sim.url);
-    await sleep(1_000); // a simulated minute ahead of the real clock, plus the 2024 start
-    const before = Date.now();
+    const { sim, time, client } = await fastSim(60, { bootDelaySeconds: 30 });
+    const launchedAt = time.advance(1_000); // a simulated minute on, plus the 2024 start
     const out = await client.send(
       new RunInstancesCommand({
         ImageId: 'ami-0abcdef1234567890',
@@ -78,11 +72,10 @@ describe('wall-clock timestamps at speed > 1', () => {
         InstanceMarketOptions: { MarketType: 'spot' },
       }),
     );
-    const after = Date.now();
     const inst = out.Instances![0]!;
     const launched = inst.LaunchTime!.getTime();
-    expect(launched).toBeGreaterThanOrEqual(floorSecond(before));
-    expect(launched).toBeLessThanOrEqual(after);
+    expect(launched).toBe(floorSecond(launchedAt));
+    expect(launched).not.toBe(launchedAt); // the fraction was dropped, not rounded up
 
     const view = await control(sim.url, 'GET', `/instances/${inst.InstanceId}`);
     expect(view.body.launch_time).toBe(inst.LaunchTime!.toISOString());
@@ -101,49 +94,43 @@ describe('wall-clock timestamps at speed > 1', () => {
     ).json()) as { pendingTime: string };
     expect(Date.parse(doc.pendingTime)).toBe(launched);
 
-    // 30 simulated seconds of boot = half a real second
-    await until(async () => {
-      const d = await client.send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
-      return d.Reservations![0]!.Instances![0]!.State?.Name === 'running' ? true : undefined;
-    });
-    const termBefore = Date.now();
+    // 30 simulated seconds of boot = half a real second: pending just before, running at it
+    const state = async () =>
+      (await client.send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }))).Reservations![0]!
+        .Instances![0]!;
+    time.advance(499);
+    expect((await state()).State?.Name).toBe('pending');
+    time.advance(1);
+    expect((await state()).State?.Name).toBe('running');
+
+    const stoppedAt = time.advance(4_321);
     await client.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
-    const termAfter = Date.now();
-    const d = await client.send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
-    const described = d.Reservations![0]!.Instances![0]!;
+    time.advance(10_000);
+    const described = await state();
     expect(described.LaunchTime!.getTime()).toBe(launched);
-    const m = /^User initiated \((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) GMT\)$/.exec(
-      described.StateTransitionReason!,
+    expect(described.State?.Name).toBe('terminated');
+    expect(described.StateTransitionReason).toBe(
+      `User initiated (${iso(floorSecond(stoppedAt)).slice(0, 19).replace('T', ' ')} GMT)`,
     );
-    expect(m).not.toBeNull();
-    const stopped = Date.parse(`${m![1]!.replace(' ', 'T')}Z`);
-    expect(stopped).toBeGreaterThanOrEqual(floorSecond(termBefore));
-    expect(stopped).toBeLessThanOrEqual(termAfter);
   });
 
   it('sets a pool outage end in wall-clock time (duration in simulated seconds)', async () => {
-    const sim = await startSim({ speed: 60, startTime: SIM0 });
-    const before = Date.now();
+    const { sim, time } = await fastSim(60);
+    const setAt = time.advance(1_234);
     const set = await control(sim.url, 'POST', '/pools/outage', {
       instance_type: 'c5.large',
       availability_zone: 'us-east-1a',
       duration_seconds: 600,
     });
-    const after = Date.now();
     expect(set.status).toBe(201);
-    // 600 simulated seconds = 10 real seconds from now
-    const endsAt = Date.parse(set.body.until);
-    expect(endsAt).toBeGreaterThanOrEqual(floorSecond(before + 10_000));
-    expect(endsAt).toBeLessThanOrEqual(after + 10_000);
+    // 600 simulated seconds = 10 real seconds from then
+    expect(set.body.until).toBe(iso(floorSecond(setAt + 10_000)));
   });
 
   it('compresses price history into wall-clock time and never shows a timestamp after the real now', async () => {
     // one step per 30 simulated minutes at speed 1800 = one step per real second
-    const sim = await startSim({ speed: 1800, startTime: SIM0, priceFiles: [stepTrace()] });
-    const client = ec2(sim.url);
-    await sleep(3_400);
-    const w0 = await wallStart(sim.url, SIM0);
-    const asked = Date.now();
+    const { time, client } = await fastSim(1800, { priceFiles: [stepTrace()], syntheticPrices: false });
+    const asked = time.advance(3_400);
     const out = await client.send(
       new DescribeSpotPriceHistoryCommand({
         InstanceTypes: ['c5.large'],
@@ -151,23 +138,24 @@ describe('wall-clock timestamps at speed > 1', () => {
         EndTime: new Date(asked + 86_400_000), // a future end is capped at now
       }),
     );
-    const rows = out.SpotPriceHistory!.map((r) => ({ t: r.Timestamp!.getTime(), price: r.SpotPrice! }));
-    // steps 0…3 have happened (3.4 real s = 102 simulated minutes), step 4 (at 4 real s) has not
-    expect(rows.map((r) => r.price)).toEqual([3, 2, 1, 0].map(priceOfStep));
-    for (const [i, r] of rows.entries()) {
-      const k = 3 - i;
-      // step k happened k real seconds after the start (printed to the whole second)
-      expect(r.t).toBeLessThanOrEqual(w0 + k * 1_000 + 2);
-      expect(r.t).toBeGreaterThan(w0 + k * 1_000 - 1_000 - 2);
-      expect(r.t).toBeLessThanOrEqual(asked);
-    }
+    // steps 0…3 have happened (3.4 real s = 102 simulated minutes), step 4 (at 4 real s) has not;
+    // step k happened k real seconds after the start, printed to the whole second
+    expect(out.SpotPriceHistory!.map((r) => [r.SpotPrice, r.Timestamp!.getTime()])).toEqual(
+      [3, 2, 1, 0].map((k) => [priceOfStep(k), floorSecond(REAL0 + k * 1_000)]),
+    );
+    // one real millisecond before step 4 it is still not history; at step 4 it is
+    time.advance(599);
+    const before = await client.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['c5.large'] }));
+    expect(before.SpotPriceHistory![0]!.SpotPrice).toBe(priceOfStep(3));
+    time.advance(1);
+    const at = await client.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['c5.large'] }));
+    expect(at.SpotPriceHistory![0]!.SpotPrice).toBe(priceOfStep(4));
   });
 
   it('reads StartTime and EndTime as wall-clock times', async () => {
-    const sim = await startSim({ speed: 1800, startTime: SIM0, priceFiles: [stepTrace()] });
-    const client = ec2(sim.url);
-    await sleep(3_400);
-    const w0 = await wallStart(sim.url, SIM0);
+    const { time, client } = await fastSim(1800, { priceFiles: [stepTrace()], syntheticPrices: false });
+    time.advance(3_400);
+    const w0 = REAL0;
     // [w0 + 1.5 s, w0 + 2.5 s] is simulated [45 min, 75 min]: step 1 (in force at the start) and step 2
     const out = await client.send(
       new DescribeSpotPriceHistoryCommand({

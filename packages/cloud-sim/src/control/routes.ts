@@ -53,18 +53,36 @@ function requirePool(sim: Simulator, instanceType: string, az: string): void {
   if (!sim.catalog.hasAz(az)) throw new SimConflict('unknown_pool', `unknown availability zone ${az}`, 400);
 }
 
-function poolsJson(sim: Simulator) {
+/**
+ * Every pool with its current prices. With the full catalogue that is some 500 entries, so
+ * `?instance_type=a,b&availability_zone=…` narrow it down (comma-separated, exact names).
+ */
+function poolsJson(sim: Simulator, query: URLSearchParams) {
   const now = sim.now();
   const book = sim.catalog.priceBook;
+  const wanted = (name: string) => {
+    const raw = query.get(name);
+    return raw ? new Set(raw.split(',').map((v) => v.trim())) : undefined;
+  };
+  const types = wanted('instance_type');
+  const zones = wanted('availability_zone');
   const out = [];
   for (const instance_type of sim.catalog.instanceTypes) {
+    if (types && !types.has(instance_type)) continue;
     for (const availability_zone of sim.catalog.azs) {
+      if (zones && !zones.has(availability_zone)) continue;
       const s = sim.catalog.pool(instance_type, availability_zone);
       const outage = sim.activeOutage(instance_type, availability_zone, now);
       out.push({
         instance_type,
         availability_zone,
         spot_price: book.priceAt(instance_type, availability_zone, now) ?? null,
+        // SYNTHETIC prices are generated from the on-demand price, not AWS data (see the README)
+        price_source: !book.has(instance_type, availability_zone)
+          ? null
+          : book.isSynthetic(instance_type, availability_zone)
+            ? 'synthetic'
+            : 'trace',
         on_demand_price: sim.catalog.onDemandPrice(instance_type) ?? null,
         boot_delay_seconds: s.bootDelaySeconds,
         hazard_per_hour: s.hazardPerHour,
@@ -144,7 +162,7 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
     }
     if (seg[0] === 'pools') {
       if (seg.length === 1) {
-        if (method === 'GET') return { status: 200, body: { pools: poolsJson(sim) } };
+        if (method === 'GET') return { status: 200, body: { pools: poolsJson(sim, req.query) } };
         if (method !== 'POST') return fail(405, 'method_not_allowed', 'use GET or POST');
         const b = parse(poolBody, req.body);
         requirePool(sim, b.instance_type, b.availability_zone);

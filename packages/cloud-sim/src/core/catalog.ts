@@ -3,6 +3,33 @@
 
 import { type PriceBook, poolKey } from './prices.ts';
 import { hashString } from './rng.ts';
+import { SyntheticTrace } from './synthetic-prices.ts';
+
+/** The zones a region has in the simulation: us-east-1a…f (as in AWS), a…c elsewhere. */
+export function defaultZones(region: string): string[] {
+  const letters = region === 'us-east-1' ? 'abcdef' : 'abc';
+  return [...letters].map((l) => `${region}${l}`);
+}
+
+/**
+ * Gives every (type with an on-demand price) × zone that has no trace a SYNTHETIC spot price pool
+ * (see synthetic-prices.ts), so every common type launches as spot in every zone.
+ */
+export function addSyntheticPools(
+  book: PriceBook,
+  o: { seed: number; azs: string[]; onDemand: Map<string, number>; start: number },
+): void {
+  for (const [instanceType, onDemand] of o.onDemand) {
+    for (const az of o.azs) {
+      if (book.has(instanceType, az)) continue;
+      book.addSynthetic(
+        new SyntheticTrace({ seed: o.seed, instanceType, az, onDemand, start: o.start }),
+        instanceType,
+        az,
+      );
+    }
+  }
+}
 
 export interface PoolSettings {
   bootDelaySeconds: number;
@@ -14,6 +41,8 @@ export interface CatalogOptions {
   priceBook: PriceBook;
   /** instance type → on-demand USD/hour in this region. */
   onDemand: Map<string, number>;
+  /** The region's zones (default: only the zones the price book has pools in). */
+  azs?: string[];
   /** Overrides the per-pool default boot delay for every pool. */
   bootDelaySeconds?: number;
   hazardPerHour: number;
@@ -28,7 +57,7 @@ export class Catalog {
   constructor(private readonly options: CatalogOptions) {
     this.region = options.region;
     const pools = options.priceBook.list();
-    this.azs = [...new Set(pools.map((p) => p.az))].sort();
+    this.azs = [...new Set([...(options.azs ?? []), ...pools.map((p) => p.az)])].sort();
     if (this.azs.length === 0) throw new Error(`no spot price data for region ${options.region}`);
     this.instanceTypes = [
       ...new Set([...pools.map((p) => p.instanceType), ...options.onDemand.keys()]),

@@ -4,6 +4,7 @@
 // price from the start; after the last row the last price holds.
 
 import type { SpotPriceRow } from './price-csv.ts';
+import type { SyntheticTrace } from './synthetic-prices.ts';
 
 export interface PriceStep {
   at: number;
@@ -15,7 +16,12 @@ export interface SpotPool {
   az: string;
   productDescription: string;
   steps: PriceStep[];
+  /** Set for a SYNTHETIC pool (no trace): its steps are generated on demand. */
+  synthetic?: SyntheticTrace;
 }
+
+/** How far ahead `firstTimeWhere` looks into an unbounded synthetic trace (simulated). */
+const SYNTHETIC_LOOKAHEAD_MS = 366 * 86_400_000;
 
 export interface PriceRecord {
   instanceType: string;
@@ -87,6 +93,30 @@ export class PriceBook {
     return this.pools.has(poolKey(instanceType, az));
   }
 
+  /** Whether the pool's prices are synthetic (generated) rather than from a trace. */
+  isSynthetic(instanceType: string, az: string): boolean {
+    return this.pools.get(poolKey(instanceType, az))?.synthetic !== undefined;
+  }
+
+  /** Adds a SYNTHETIC pool (a pool with a trace is never replaced). */
+  addSynthetic(trace: SyntheticTrace, instanceType: string, az: string): void {
+    const key = poolKey(instanceType, az);
+    if (this.pools.has(key)) return;
+    this.pools.set(key, {
+      instanceType,
+      az,
+      productDescription: 'Linux/UNIX',
+      steps: trace.steps,
+      synthetic: trace,
+    });
+  }
+
+  /** The pool's steps, a synthetic one generated at least up to `t`. */
+  private stepsUpTo(pool: SpotPool, t: number): PriceStep[] {
+    pool.synthetic?.extendTo(t);
+    return pool.steps;
+  }
+
   /** Index of the step in force at `t` (-1 before the first step). */
   private indexAt(steps: PriceStep[], t: number): number {
     let lo = 0;
@@ -105,8 +135,9 @@ export class PriceBook {
   priceAt(instanceType: string, az: string, t: number): number | undefined {
     const pool = this.pools.get(poolKey(instanceType, az));
     if (!pool) return undefined;
-    const i = this.indexAt(pool.steps, t);
-    return pool.steps[Math.max(i, 0)]!.price;
+    const steps = this.stepsUpTo(pool, t);
+    const i = this.indexAt(steps, t);
+    return steps[Math.max(i, 0)]!.price;
   }
 
   /** The price steps of one pool overlapping [from, to]: used for billing by the second. */
@@ -118,13 +149,14 @@ export class PriceBook {
   ): { from: number; to: number; price: number }[] {
     const pool = this.pools.get(poolKey(instanceType, az));
     if (!pool || to <= from) return [];
+    const steps = this.stepsUpTo(pool, to);
     const out: { from: number; to: number; price: number }[] = [];
-    let i = Math.max(this.indexAt(pool.steps, from), 0);
+    let i = Math.max(this.indexAt(steps, from), 0);
     let cursor = from;
     while (cursor < to) {
-      const next = pool.steps[i + 1];
+      const next = steps[i + 1];
       const end = next && next.at < to ? next.at : to;
-      if (end > cursor) out.push({ from: cursor, to: end, price: pool.steps[i]!.price });
+      if (end > cursor) out.push({ from: cursor, to: end, price: steps[i]!.price });
       cursor = end;
       i++;
       if (!next) break;
@@ -132,7 +164,11 @@ export class PriceBook {
     return out;
   }
 
-  /** First time ≥ `from` at which `hit(price)` holds (undefined if never within the trace). */
+  /**
+   * First time ≥ `from` at which `hit(price)` holds (undefined if never within the trace; a synthetic
+   * trace is searched a year ahead). `hit` must be monotone — a higher price never un-hits — so a
+   * synthetic pool whose ceiling does not hit is answered without generating anything.
+   */
   firstTimeWhere(
     instanceType: string,
     az: string,
@@ -141,10 +177,12 @@ export class PriceBook {
   ): number | undefined {
     const pool = this.pools.get(poolKey(instanceType, az));
     if (!pool) return undefined;
-    const i = this.indexAt(pool.steps, from);
-    if (hit(pool.steps[Math.max(i, 0)]!.price)) return from;
-    for (let j = i + 1; j < pool.steps.length; j++) {
-      if (hit(pool.steps[j]!.price)) return pool.steps[j]!.at;
+    if (pool.synthetic && !hit(pool.synthetic.ceiling)) return undefined;
+    const steps = this.stepsUpTo(pool, pool.synthetic ? from + SYNTHETIC_LOOKAHEAD_MS : from);
+    const i = this.indexAt(steps, from);
+    if (hit(steps[Math.max(i, 0)]!.price)) return from;
+    for (let j = i + 1; j < steps.length; j++) {
+      if (hit(steps[j]!.price)) return steps[j]!.at;
     }
     return undefined;
   }
@@ -159,9 +197,10 @@ export class PriceBook {
       if (q.instanceTypes && !q.instanceTypes.includes(pool.instanceType)) continue;
       if (q.azs && !q.azs.includes(pool.az)) continue;
       if (q.productDescriptions && !q.productDescriptions.includes(pool.productDescription)) continue;
-      const startIdx = this.indexAt(pool.steps, q.start);
-      for (let j = Math.max(startIdx, 0); j < pool.steps.length; j++) {
-        const s = pool.steps[j]!;
+      const steps = this.stepsUpTo(pool, q.end);
+      const startIdx = this.indexAt(steps, q.start);
+      for (let j = Math.max(startIdx, 0); j < steps.length; j++) {
+        const s = steps[j]!;
         if (s.at > q.end) break;
         out.push({
           instanceType: pool.instanceType,
