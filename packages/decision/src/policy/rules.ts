@@ -38,6 +38,23 @@ export const RulesParamsSchema = z.object({
   spikeFraction: z.number().positive().max(1).default(0.5),
   /** Multiplier of the charge per expected interruption (1 = overlap + downtime at the pool's price). */
   riskWeight: z.number().min(0).default(1),
+  /**
+   * Evidence gate (a CUSUM): the saving already forgone by staying, accumulated since it began,
+   * must reach this many times the move's overlap cost. 0 disables it.
+   */
+  evidence: z.number().min(0).default(1),
+  /** Part of the price gap, in % of the current price, that does not count as evidence (noise). */
+  driftPercent: z.number().min(0).default(2),
+  /**
+   * Volatility penalty: USD/h added to a pool's forecast per USD/h of recent price movement
+   * (decayed sum of |Δprice|, capped at on-demand). A pool that flips between cheap and dear
+   * is cheap only briefly, and leaving it again costs another overlap.
+   */
+  volatilityWeight: z.number().min(0).default(0.1),
+  volatilitySeconds: z
+    .number()
+    .positive()
+    .default(3 * 3600),
   /** Value of one hour of downtime as a multiple of on-demand price (lost work while booting). */
   downtimeValue: z.number().min(0).default(1),
 });
@@ -55,6 +72,10 @@ export interface RulesState {
   /** Per option: 1 while in a spike episode (so one episode counts once). */
   readonly spiking: Uint8Array;
   readonly lastPrice: Float64Array;
+  /** Per option: decayed sum of |Δprice| (USD/h). */
+  readonly movement: Float64Array;
+  /** Per option: USD the held option has cost more than it over the recent past (CUSUM). */
+  readonly evidence: Float64Array;
   /** The move being confirmed, and since when. */
   readonly pending: number;
   readonly pendingSince: number;
@@ -74,9 +95,14 @@ export function createRules(
     const spiking = Uint8Array.from(s.spiking);
     const avoidUntil = Float64Array.from(s.avoidUntil);
     const lastPrice = Float64Array.from(s.lastPrice);
+    const evidence = Float64Array.from(s.evidence);
+    const movement = Float64Array.from(s.movement);
+    const cur = p.current;
+    const held = cur >= 0 ? s.lastPrice[cur]! : Number.NaN;
     const dt = Number.isFinite(s.lastT) ? Math.max(0, p.t - s.lastT) : 0;
     const keepMean = Math.exp(-dt / params.meanSeconds);
     const keepRisk = Math.exp(-dt / params.riskSeconds);
+    const keepMove = Math.exp(-dt / params.volatilitySeconds);
     for (let i = 0; i < n; i++) {
       const price = p.prices[i]!;
       // The price that held over the segment just ended feeds the mean.
@@ -94,9 +120,22 @@ export function createRules(
       if (ctx.options[i]!.kind === 'spot' && p.available[i] !== 1 && !Number.isNaN(price)) {
         avoidUntil[i] = p.t + params.unavailableMemorySeconds;
       }
+      // Evidence for i grows by what staying cost over i during the segment just ended, less a
+      // drift; it falls back towards 0 when i was dearer, and is void while i was unavailable.
+      const was = s.lastPrice[i]!;
+      if (i === cur || Number.isNaN(held) || Number.isNaN(was) || was >= od) evidence[i] = 0;
+      else {
+        const gap = held - was - (params.driftPercent / 100) * held;
+        evidence[i] = Math.max(0, evidence[i]! + (gap * dt) / 3600);
+      }
+      const capped = Math.min(price, od);
+      const before = Math.min(was, od);
+      movement[i] =
+        movement[i]! * keepMove +
+        (Number.isNaN(capped) || Number.isNaN(before) ? 0 : Math.abs(capped - before));
       lastPrice[i] = price;
     }
-    return { ...s, lastT: p.t, mean, risk, spiking, avoidUntil, lastPrice };
+    return { ...s, lastT: p.t, mean, risk, spiking, avoidUntil, lastPrice, evidence, movement };
   }
 
   /** Expected cost of holding option i over the horizon, USD (excluding any move). */
@@ -104,13 +143,19 @@ export function createRules(
     const price = p.prices[i]!;
     const forecast =
       params.currentWeight * price +
-      (1 - params.currentWeight) * (Number.isNaN(s.mean[i]!) ? price : s.mean[i]!);
+      (1 - params.currentWeight) * (Number.isNaN(s.mean[i]!) ? price : s.mean[i]!) +
+      params.volatilityWeight * s.movement[i]!;
     const o = ctx.options[i]!;
     // Episodes per second recently, times what one costs: overlap into elsewhere, and downtime.
     const rate = s.risk[i]! / params.riskSeconds;
     const perInterruption =
       (ctx.overlapSeconds * forecast + ctx.bootSeconds * params.downtimeValue * o.ondemandPrice) / 3600;
     return (forecast * H) / 3600 + params.riskWeight * rate * H * perInterruption;
+  }
+
+  /** After any move: the dwell starts again and the evidence was about the option left. */
+  function moved(s: RulesState, t: number): RulesState {
+    return { ...s, lastMoveAt: t, pending: -1, evidence: new Float64Array(s.evidence.length) };
   }
 
   return {
@@ -126,6 +171,8 @@ export function createRules(
         risk: new Float64Array(n),
         spiking: new Uint8Array(n),
         lastPrice: new Float64Array(n).fill(Number.NaN),
+        evidence: new Float64Array(n),
+        movement: new Float64Array(n),
         pending: -1,
         pendingSince: 0,
       };
@@ -138,11 +185,11 @@ export function createRules(
         let best = argminAvailable(point, score, avoid);
         if (best < 0) best = argminAvailable(point, score); // every pool remembered: take what is there
         const reason = point.current < 0 ? 'first pick' : 'current pool unavailable';
-        return { choice: best, state: { ...s, lastMoveAt: point.t, pending: -1 }, reason };
+        return { choice: best, state: moved(s, point.t), reason };
       }
       const stay = { choice: point.current, state: { ...s, pending: -1 } };
       const cur = point.current;
-      // The dwell limits churn between spot pools; leaving on-demand for spot is never held back by it.
+      // The dwell limits churn between spot pools; leaving on-demand is never held back by it.
       const onDemand = ctx.options[cur]!.kind === 'ondemand';
       if (!onDemand && point.t - s.lastMoveAt < params.minDwellSeconds) return { ...stay, reason: 'dwell' };
       const best = argminAvailable(point, (i) => (i === cur ? Number.POSITIVE_INFINITY : score(i)), avoid);
@@ -152,16 +199,16 @@ export function createRules(
       const net = curCost - score(best) - moveCost;
       if (net <= (params.minSavingsPercent / 100) * curCost)
         return { ...stay, reason: 'saving below threshold' };
+      // On-demand is only the fallback: leaving it for spot skips the persistence gates below.
+      if (onDemand) return { choice: best, state: moved(s, point.t), reason: 'back to spot' };
+      if (s.evidence[best]! < params.evidence * moveCost)
+        return { ...stay, reason: 'gap not yet persistent' };
       // Hysteresis: the same move must still pay after confirmSeconds.
-      if (s.pending !== best)
-        return { choice: cur, state: { ...s, pending: best, pendingSince: point.t }, reason: 'confirming' };
-      if (point.t - s.pendingSince < params.confirmSeconds)
-        return { choice: cur, state: s, reason: 'confirming' };
-      return {
-        choice: best,
-        state: { ...s, lastMoveAt: point.t, pending: -1 },
-        reason: 'expected saving beats switching cost',
-      };
+      const since = s.pending === best ? s.pendingSince : point.t;
+      if (point.t - since < params.confirmSeconds) {
+        return { choice: cur, state: { ...s, pending: best, pendingSince: since }, reason: 'confirming' };
+      }
+      return { choice: best, state: moved(s, point.t), reason: 'expected saving beats switching cost' };
     },
   };
 }
