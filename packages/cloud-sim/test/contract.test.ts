@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, control, ec2, startSim } from './helpers.ts';
+import { closeAll, control, ec2, manualTime, startSim } from './helpers.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -176,7 +176,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
   stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
-  const sim = await startSim({ speed: 1000, bootDelaySeconds: 0 });
+  const time = manualTime();
+  const sim = await startSim({ speed: 1000, bootDelaySeconds: 0, realNow: time.now });
   simUrl = sim.url;
   real = ec2(stubUrl);
   ours = ec2(simUrl);
@@ -212,7 +213,7 @@ beforeAll(async () => {
     od: od.Instances![0]!.InstanceId!,
     doomed: doomed.body.instance_id,
   };
-  await new Promise((r) => setTimeout(r, 300)); // let both boot (boot delay 0, at speed 1000)
+  time.advance(300); // both are running (boot delay 0): five simulated minutes on
   const allocate = async () => (await control(simUrl, 'POST', '/addresses', {})).body;
   const held = await allocate();
   const association = await ours.send(

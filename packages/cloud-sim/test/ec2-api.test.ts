@@ -30,7 +30,8 @@ const spot = (over: Partial<RunInstancesCommandInput> = {}): RunInstancesCommand
 
 describe('RunInstances / DescribeInstances / TerminateInstances', () => {
   it('launches a tagged spot instance that goes pending → running after the boot delay', async () => {
-    const sim = await startSim({ speed: 50, bootDelaySeconds: 20 });
+    const time = manualTime();
+    const sim = await startSim({ bootDelaySeconds: 20, realNow: time.now });
     const client = ec2(sim.url);
     const out = await client.send(
       new RunInstancesCommand(
@@ -46,12 +47,14 @@ describe('RunInstances / DescribeInstances / TerminateInstances', () => {
     expect(inst.LaunchTime).toBeInstanceOf(Date);
     expect(out.ReservationId).toMatch(/^r-/);
 
-    const running = await until(async () => {
-      const d = await client.send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
-      const i = d.Reservations![0]!.Instances![0]!;
-      return i.State?.Name === 'running' ? i : undefined;
-    });
-    expect(running.State?.Code).toBe(16);
+    const describe = async () =>
+      (await client.send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }))).Reservations![0]!
+        .Instances![0]!;
+    time.advance(19_999);
+    expect((await describe()).State?.Name).toBe('pending');
+    time.advance(1);
+    const running = await describe();
+    expect(running.State).toEqual({ Code: 16, Name: 'running' });
     expect(running.StateReason).toBeUndefined();
 
     const t = await client.send(new TerminateInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
@@ -62,25 +65,28 @@ describe('RunInstances / DescribeInstances / TerminateInstances', () => {
         PreviousState: { Code: 16, Name: 'running' },
       },
     ]);
-    await waitUntilInstanceTerminated(
-      { client, minDelay: 1, maxWaitTime: 30 },
-      { InstanceIds: [inst.InstanceId!] },
-    );
-    const gone = await client.send(new DescribeInstancesCommand({ InstanceIds: [inst.InstanceId!] }));
-    const last = gone.Reservations![0]!.Instances![0]!;
+    time.advance(4_999);
+    expect((await describe()).State?.Name).toBe('shutting-down');
+    time.advance(1);
+    const last = await describe();
     expect(last.State).toEqual({ Code: 48, Name: 'terminated' });
     expect(last.StateReason?.Code).toBe('Client.UserInitiatedShutdown');
   });
 
-  it('works with the SDK waiter waitUntilInstanceRunning', async () => {
+  it('works with the SDK waiters waitUntilInstanceRunning and waitUntilInstanceTerminated', async () => {
+    // The waiters poll on the real clock (no assertion depends on how fast the machine is).
     const sim = await startSim({ speed: 40, bootDelaySeconds: 40 });
     const client = ec2(sim.url);
     const out = await client.send(new RunInstancesCommand(spot()));
+    const InstanceIds = [out.Instances![0]!.InstanceId!];
     const result = await waitUntilInstanceRunning(
       { client, minDelay: 1, maxDelay: 1, maxWaitTime: 30 },
-      { InstanceIds: [out.Instances![0]!.InstanceId!] },
+      { InstanceIds },
     );
     expect(result.state).toBe('SUCCESS');
+    await client.send(new TerminateInstancesCommand({ InstanceIds }));
+    const gone = await waitUntilInstanceTerminated({ client, minDelay: 1, maxWaitTime: 30 }, { InstanceIds });
+    expect(gone.state).toBe('SUCCESS');
   });
 
   it('honours ClientToken: the same token returns the same instance and launches nothing new', async () => {
@@ -179,7 +185,8 @@ describe('RunInstances / DescribeInstances / TerminateInstances', () => {
   });
 
   it('reports instance status (running only, or all with IncludeAllInstances)', async () => {
-    const sim = await startSim({ speed: 50, bootDelaySeconds: 20 });
+    const time = manualTime();
+    const sim = await startSim({ bootDelaySeconds: 20, realNow: time.now });
     const client = ec2(sim.url);
     const id = (await client.send(new RunInstancesCommand(spot()))).Instances![0]!.InstanceId!;
     const pendingOnly = await client.send(new DescribeInstanceStatusCommand({}));
@@ -191,12 +198,18 @@ describe('RunInstances / DescribeInstances / TerminateInstances', () => {
       InstanceState: { Code: 0, Name: 'pending' },
       InstanceStatus: { Status: 'not-applicable' },
     });
-    const running = await until(async () => {
-      const s = await client.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }));
-      return s.InstanceStatuses![0];
-    });
+    time.advance(20_000);
+    const status = async () =>
+      (await client.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }))).InstanceStatuses![0]!;
+    const running = await status();
     expect(running.InstanceState).toEqual({ Code: 16, Name: 'running' });
-    expect(['initializing', 'ok']).toContain(running.SystemStatus?.Status);
+    // status checks initialise for two simulated minutes after boot, then pass
+    expect(running.SystemStatus?.Status).toBe('initializing');
+    time.advance(120_000);
+    expect((await status()).SystemStatus).toEqual({
+      Status: 'ok',
+      Details: [{ Name: 'reachability', Status: 'passed' }],
+    });
   });
 
   it('launches any catalogue type in any zone of the region, spot or on-demand (t3.medium)', async () => {

@@ -2,7 +2,7 @@
 
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeAll, control, ec2, startSim, until } from './helpers.ts';
+import { closeAll, control, ec2, manualTime, startSim } from './helpers.ts';
 
 afterAll(closeAll);
 
@@ -65,7 +65,8 @@ describe('IMDSv2', () => {
   });
 
   it('expires tokens after their TTL', async () => {
-    const sim = await startSim();
+    const time = manualTime();
+    const sim = await startSim({ realNow: time.now });
     const inst = await control(sim.url, 'POST', '/instances', {
       instance_type: 'm5.large',
       availability_zone: 'us-east-1a',
@@ -73,12 +74,15 @@ describe('IMDSv2', () => {
     });
     const t = await token(inst.body.imds_endpoint, '1');
     expect((await get(inst.body.imds_endpoint, '/latest/meta-data/instance-id', t.text)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100));
+    time.advance(999);
+    expect((await get(inst.body.imds_endpoint, '/latest/meta-data/instance-id', t.text)).status).toBe(200);
+    time.advance(1);
     expect((await get(inst.body.imds_endpoint, '/latest/meta-data/instance-id', t.text)).status).toBe(401);
   });
 
   it('shows a rebalance recommendation, then an interruption notice, then the instance terminates', async () => {
-    const sim = await startSim({ speed: 60 });
+    const time = manualTime(Date.parse('2025-06-01T12:00:00.400Z'));
+    const sim = await startSim({ speed: 60, realNow: time.now });
     const inst = await control(sim.url, 'POST', '/instances', {
       instance_type: 'c5.large',
       availability_zone: 'us-east-1a',
@@ -88,19 +92,18 @@ describe('IMDSv2', () => {
     const base = inst.body.imds_endpoint as string;
     const t = (await token(base)).text;
 
+    const rebalancedAt = time.advance(2_000);
     const rb = await control(sim.url, 'POST', `/instances/${id}/rebalance`);
     expect(rb.status).toBe(200);
     const rec = await get(base, '/latest/meta-data/events/recommendations/rebalance', t);
     expect(rec.status).toBe(200);
     const recBody = (await rec.json()) as { noticeTime: string };
     expect(Object.keys(recBody)).toEqual(['noticeTime']);
-    // wall-clock time (printed to the second): not in the simulated future
-    expect(Date.parse(recBody.noticeTime)).toBeLessThanOrEqual(Date.now());
-    expect(Date.now() - Date.parse(recBody.noticeTime)).toBeLessThan(3_000);
+    // wall-clock time, printed to the whole second (not the simulated time two minutes on)
+    expect(recBody.noticeTime).toBe(`${new Date(rebalancedAt).toISOString().slice(0, 19)}Z`);
 
-    const before = Date.now();
+    const noticeAt = time.advance(1_000);
     const it = await control(sim.url, 'POST', `/instances/${id}/interrupt`, { notice_seconds: 120 });
-    const after = Date.now();
     expect(it.status).toBe(200);
     const res = await get(base, '/latest/meta-data/spot/instance-action', t);
     expect(res.status).toBe(200);
@@ -108,21 +111,27 @@ describe('IMDSv2', () => {
     expect(action.action).toBe('terminate');
     expect(action.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     // 120 simulated seconds at speed 60 = 2 real seconds: the deadline is the wall-clock time of the
-    // notice + 2 s (printed to the whole second, so up to 1 s earlier), not 120 s ahead
+    // notice + 2 s (printed to the whole second, the fraction dropped), not 120 s ahead
     const deadline = Date.parse(action.time);
-    expect(deadline).toBeGreaterThanOrEqual(before + 2_000 - 1_000);
-    expect(deadline).toBeLessThanOrEqual(after + 2_000);
+    expect(deadline).toBe(Math.floor((noticeAt + 2_000) / 1000) * 1000);
     const termination = await get(base, '/latest/meta-data/spot/termination-time', t);
     expect(await termination.text()).toBe(action.time);
     expect(it.body.instance_action_time).toBe(new Date(deadline).toISOString());
     expect((await control(sim.url, 'POST', `/instances/${id}/interrupt`, {})).status).toBe(409);
 
-    // 120 simulated seconds at speed 60: about 2 real seconds, then shutting-down and terminated
-    const final = await until(async () => {
-      const d = await ec2(sim.url).send(new DescribeInstancesCommand({ InstanceIds: [id] }));
-      const i = d.Reservations![0]!.Instances![0]!;
-      return i.State?.Name === 'terminated' ? i : undefined;
-    });
+    // 120 simulated seconds at speed 60 = 2 real seconds, then 5 simulated seconds of shutting-down
+    const described = async () =>
+      (await ec2(sim.url).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!
+        .Instances![0]!;
+    time.advance(1_999);
+    expect((await described()).State?.Name).toBe('running');
+    time.advance(1);
+    expect((await described()).State?.Name).toBe('shutting-down');
+    time.advance(83); // 4.98 simulated seconds
+    expect((await described()).State?.Name).toBe('shutting-down');
+    time.advance(1);
+    const final = await described();
+    expect(final.State?.Name).toBe('terminated');
     expect(final.StateReason?.Code).toBe('Server.SpotInstanceTermination');
     expect((await get(base, '/latest/meta-data/instance-id', t)).status).toBe(404);
     const view = await control(sim.url, 'GET', `/instances/${id}`);
@@ -197,7 +206,8 @@ describe('control API', () => {
   });
 
   it('applies pool settings and reports the clock and the bill', async () => {
-    const sim = await startSim({ speed: 3600 }); // one real second = one simulated hour
+    const time = manualTime();
+    const sim = await startSim({ speed: 3600, realNow: time.now }); // one real second = one simulated hour
     const pool = await control(sim.url, 'POST', '/pools', {
       instance_type: 'r5.large',
       availability_zone: 'us-east-1a',
@@ -222,13 +232,13 @@ describe('control API', () => {
       availability_zone: 'us-east-1a',
       market: 'on-demand',
     });
-    await new Promise((r) => setTimeout(r, 500));
+    time.advance(500); // half an hour, simulated
     const bill = (await control(sim.url, 'GET', '/bill')).body;
     expect(bill.currency).toBe('USD');
     expect(bill.instances).toHaveLength(2);
     const [spotLine, odLine] = bill.instances;
     expect(spotLine.market).toBe('spot');
-    expect(odLine.seconds).toBeGreaterThan(1000);
+    expect([spotLine.seconds, odLine.seconds]).toEqual([1800, 1800]);
     // on-demand r5.large is 0.126 USD/h; the spot line is cheaper for (about) the same seconds
     expect(odLine.cost).toBeCloseTo((0.126 * odLine.seconds) / 3600, 3);
     expect(spotLine.cost).toBeLessThan(odLine.cost);
