@@ -14,7 +14,7 @@ import {
   waitUntilInstanceTerminated,
 } from '@aws-sdk/client-ec2';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeAll, control, ec2, manualTime, sdkError, startSim, until } from './helpers.ts';
+import { closeAll, control, ec2, manualTime, sdkError, startSim } from './helpers.ts';
 
 afterAll(closeAll);
 
