@@ -27,9 +27,17 @@ describe('dashboard in Chromium (server + simulator + agent)', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    [dist, stack] = await Promise.all([buildDashboard(), Stack.start({ speed: 20 })]);
+    // Launch timeouts far above any boot here (60 s real on both sides), so a slow boot set
+    // by a test below (and a busy machine) never turns into a FAILED launch.
+    [dist, stack] = await Promise.all([
+      buildDashboard(),
+      Stack.start({ speed: 20, serverEnv: { LAUNCH_TIMEOUT_SECONDS: '1200' } }),
+    ]);
     tenant = await stack.createTenant('browser-e2e');
-    agent = await stack.startAgent(tenant, { logicalId: 'web-1' });
+    agent = await stack.startAgent(tenant, {
+      logicalId: 'web-1',
+      env: { SPOT_LAUNCH_TIMEOUT_SECONDS: '1200' },
+    });
     front = await startFront(stack.serverUrl, dist);
     chrome = await launchChromium();
     page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -82,11 +90,23 @@ describe('dashboard in Chromium (server + simulator + agent)', () => {
     await dialog.getByLabel('Agent').selectOption(agent.agentId);
     await dialog.getByLabel('Instance type').fill(type);
     await dialog.getByLabel('Availability zone (optional)').fill(az);
+    // Optimistic: the LAUNCHING row is on screen before the server has answered. The request
+    // is held in the browser until the row shows, so that is what happened (no time limit to race).
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const LAUNCH = '**/api/client/instances/launch';
+    await page.route(LAUNCH, async (route) => {
+      await held;
+      await route.continue();
+    });
     const answer = page.waitForResponse((r) => r.url().endsWith('/api/client/instances/launch'));
     await dialog.getByTestId('launch-submit').click();
-    // Optimistic: the LAUNCHING row is on screen before the server has answered.
-    await page.waitForSelector('[data-testid=instance-row][data-status=LAUNCHING]', { timeout: 2000 });
+    await page.waitForSelector('[data-testid=instance-row][data-status=LAUNCHING]', { timeout: 30_000 });
+    release();
     const res = await answer;
+    await page.unroute(LAUNCH);
     expect(res.status()).toBe(202);
     return ((await res.json()) as { instance_id: string }).instance_id;
   }
@@ -149,6 +169,13 @@ describe('dashboard in Chromium (server + simulator + agent)', () => {
         : 'stream refused: a new EventSource resumes with ?last_event_id';
     it(`drops the event connection mid-launch and shows the final state after it resumes (${how})`, async () => {
       await page.waitForSelector('[data-testid=link-state][data-state=connected]');
+      // A boot of 200 simulated seconds (10 s real): the cut below comes while AWS still boots
+      // the instance, even on a busy machine, and is checked to have.
+      await stack.sim_('POST', '/_sim/pools', {
+        instance_type: 'c5.large',
+        availability_zone: 'us-east-1a',
+        boot_delay_seconds: 200,
+      });
       const id = await launchFromDialog('c5.large', 'us-east-1a');
       await page.waitForSelector(ROW(id));
       const before = front.streamRequests.length;
@@ -156,6 +183,10 @@ describe('dashboard in Chromium (server + simulator + agent)', () => {
       front.blockEvents(mode);
       front.dropAll();
       await page.waitForSelector('[data-testid=link-state]:not([data-state=connected])');
+      const cutWhile = await stack.api('GET', `/api/client/instances/${id}`, tenant.token);
+      expect(cutWhile.status, 'the dashboard was cut off only after the launch was confirmed').toBe(
+        'LAUNCHING',
+      );
       // While the dashboard is cut off, AWS confirms the launch and the server records it.
       await eventually(async () => {
         const i = await stack.api('GET', `/api/client/instances/${id}`, tenant.token);
