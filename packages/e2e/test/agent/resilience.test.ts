@@ -22,6 +22,9 @@ async function outboxPending(stateDir: string): Promise<string[]> {
   return [...puts].filter(([id]) => !acks.has(id)).map(([, kind]) => kind);
 }
 
+/** The agents' launch timeout (2400 simulated s = 120 real s), far above the slow boot below. */
+const PATIENT = { SPOT_LAUNCH_TIMEOUT_SECONDS: '2400' };
+
 describe('agent resilience: restarts of the server and of the agent', () => {
   let stack: Stack;
   let tenant: Tenant;
@@ -30,11 +33,12 @@ describe('agent resilience: restarts of the server and of the agent', () => {
     // The server's own stuck-launch timeout must not race the outage we cause on purpose.
     stack = await Stack.start({ speed: 20, serverEnv: { LAUNCH_TIMEOUT_SECONDS: '2400' } });
     tenant = await stack.createTenant();
-    // A slow-booting pool (100 simulated s = 5 real s) leaves time to break things mid-launch.
+    // A slow-booting pool (200 simulated s = 10 real s) leaves time to break things mid-launch,
+    // even on a busy machine; the agents' own launch timeout is raised to match.
     await stack.sim_('POST', '/_sim/pools', {
       instance_type: 'm5.large',
       availability_zone: 'us-east-1c',
-      boot_delay_seconds: 100,
+      boot_delay_seconds: 200,
     });
   });
   afterAll(async () => {
@@ -42,7 +46,7 @@ describe('agent resilience: restarts of the server and of the agent', () => {
   });
 
   it('server restarted mid-launch: nothing is lost — the confirmation waits in the outbox and the instance ends RUNNING', async () => {
-    const agent = await stack.startAgent(tenant, { logicalId: 'svc-restart' });
+    const agent = await stack.startAgent(tenant, { logicalId: 'svc-restart', env: PATIENT });
     const { instance_id } = await launch(stack, tenant, {
       agent_id: agent.agentId,
       instance_type: 'm5.large',
@@ -50,6 +54,8 @@ describe('agent resilience: restarts of the server and of the agent', () => {
     });
     await agent.proc.waitForLog('RunInstances accepted; waiting for running', { instance_id });
     await stack.stopServer();
+    // The overlap under test: the server went away while AWS was still booting the instance.
+    expect((await simInstancesFor(stack, instance_id))[0]?.state).toBe('pending');
 
     // While the server is away, AWS brings the instance up and the agent confirms into its outbox.
     const [sim] = await eventually(async () => {
@@ -79,7 +85,7 @@ describe('agent resilience: restarts of the server and of the agent', () => {
   });
 
   it('agent killed mid-launch and restarted: same agent id without the client token, no duplicate instance', async () => {
-    const first = await stack.startAgent(tenant, { logicalId: 'svc-crash' });
+    const first = await stack.startAgent(tenant, { logicalId: 'svc-crash', env: PATIENT });
     const { instance_id } = await launch(stack, tenant, {
       agent_id: first.agentId,
       instance_type: 'm5.large',
@@ -93,6 +99,7 @@ describe('agent resilience: restarts of the server and of the agent', () => {
       logicalId: 'svc-crash',
       hostInstanceId: first.hostInstanceId,
       stateDir: first.stateDir,
+      env: PATIENT,
     });
     expect(second.agentId).toBe(first.agentId);
     expect((await second.proc.waitForLog('agent registered')).reused_identity).toBe(true);
@@ -112,10 +119,10 @@ describe('agent resilience: restarts of the server and of the agent', () => {
   });
 
   it('SIGTERM: stops taking commands, finishes the one in flight, flushes and exits 0', async () => {
-    // Grace 600 simulated s = 30 real s: enough for the 5 s boot in flight.
+    // Grace 600 simulated s = 30 real s: enough for the 10 s boot in flight.
     const agent = await stack.startAgent(tenant, {
       logicalId: 'svc-drain',
-      env: { SPOT_SHUTDOWN_GRACE_SECONDS: '600' },
+      env: { ...PATIENT, SPOT_SHUTDOWN_GRACE_SECONDS: '600' },
     });
     const { instance_id } = await launch(stack, tenant, {
       agent_id: agent.agentId,
