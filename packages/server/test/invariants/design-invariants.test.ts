@@ -377,14 +377,33 @@ describe('invariant 6: concurrent writers lose no update', () => {
     await sql
       .raw(`
       CREATE OR REPLACE FUNCTION test_slow_insert() RETURNS trigger AS $$
-      BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$ LANGUAGE plpgsql;
+      BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql;
       CREATE TRIGGER test_slow_launch BEFORE INSERT ON instances FOR EACH ROW
         WHEN (NEW.instance_type = 'c5.large') EXECUTE FUNCTION test_slow_insert();
     `)
       .execute(k);
     try {
-      const launch = api.launch({ instance_type: 'c5.large', role: 'REPLICA' });
-      await new Promise((r) => setTimeout(r, 150));
+      let launchSettled = false;
+      const launch = api.launch({ instance_type: 'c5.large', role: 'REPLICA' }).finally(() => {
+        launchSettled = true;
+      });
+      if (t.testDb.kind === 'postgres') {
+        // Fire the terminate once the launch is inside its stretched insert (seen in
+        // pg_stat_activity), not after a guessed delay, and check it still was.
+        const deadline = Date.now() + 10_000;
+        let sleeping = false;
+        while (!sleeping && !launchSettled && Date.now() < deadline) {
+          const r = await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND query ILIKE '%insert into "instances"%'
+              AND wait_event = 'PgSleep'`.execute(k);
+          sleeping = r.rows[0]!.n > 0;
+          if (!sleeping) await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(sleeping && !launchSettled, 'the launch was not caught inside its insert').toBe(true);
+      } else {
+        await new Promise((r) => setTimeout(r, 150));
+      }
       const [l, term] = await Promise.all([launch, api.terminate(id)]);
       expect(l.status).toBe(202);
       expect(term.status).toBe(202);
