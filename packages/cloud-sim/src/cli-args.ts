@@ -1,6 +1,7 @@
 // Command-line flags → CloudSimOptions, validated (pure: argv in, options or a message out).
 
 import { parseArgs } from 'node:util';
+import { checkTarget, parseHeader } from './eventbridge/forwarder.ts';
 import type { CloudSimOptions } from './start.ts';
 
 export const USAGE = `Usage: spot-cloud-sim [options]
@@ -20,6 +21,9 @@ Options:
   --hazard-per-hour R         interruption hazard per simulated hour for every pool (default 0)
   --boot-delay-seconds S      boot delay for every pool (default 20-45 s, stable per pool)
   --start-time ISO            simulated clock's reading at start (default now; API times are wall-clock)
+  --eventbridge-url URL       POST EC2 events there as EventBridge envelopes (interruption warning,
+                              rebalance recommendation, state changes)
+  --eventbridge-header 'N: v' header added to those POSTs (repeatable)
   -h, --help                  show this help`;
 
 export type CliParse =
@@ -54,6 +58,11 @@ export function parseCli(argv: string[]): CliParse {
     const startTime = v['start-time'] !== undefined ? new Date(v['start-time']) : undefined;
     if (startTime && Number.isNaN(startTime.getTime()))
       throw new Error(`--start-time must be an ISO time, got '${v['start-time']}'`);
+    const headerList = (v['eventbridge-header'] ?? []).map(parseHeader);
+    if (headerList.length > 0 && v['eventbridge-url'] === undefined)
+      throw new Error('--eventbridge-header needs --eventbridge-url');
+    const eventbridgeHeaders = Object.fromEntries(headerList);
+    if (v['eventbridge-url'] !== undefined) checkTarget(v['eventbridge-url'], eventbridgeHeaders);
     const region = v.region ?? 'us-east-1';
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
       throw new Error(`--region must look like us-east-1, got '${region}'`);
@@ -78,6 +87,8 @@ export function parseCli(argv: string[]): CliParse {
           'a number 0-86400',
         ),
         startTime,
+        eventbridgeUrl: v['eventbridge-url'],
+        eventbridgeHeaders,
       },
     };
   } catch (err) {
@@ -102,6 +113,8 @@ function parse(argv: string[]) {
       'hazard-per-hour': { type: 'string' },
       'boot-delay-seconds': { type: 'string' },
       'start-time': { type: 'string' },
+      'eventbridge-url': { type: 'string' },
+      'eventbridge-header': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

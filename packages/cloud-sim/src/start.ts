@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { createSimClock } from './core/clock.ts';
 import { Simulator } from './core/simulator.ts';
+import { checkTarget, EventBridgeForwarder } from './eventbridge/forwarder.ts';
 import { createSimServer, type LogFn } from './http/server.ts';
 import { ImdsTokens } from './imds/tokens.ts';
 import { DEFAULT_ONDEMAND_PRICES, DEFAULT_SPOT_PRICES, loadCatalog } from './load-prices.ts';
@@ -40,6 +41,15 @@ export interface CloudSimOptions {
    * simulated clock (and IMDS token lifetimes) without sleeping against real time.
    */
   realNow?: () => number;
+  /**
+   * Where to POST the EC2 events as EventBridge envelopes (interruption warnings, rebalance
+   * recommendations, state changes); default: nowhere.
+   */
+  eventbridgeUrl?: string;
+  /** Headers added to every EventBridge POST (e.g. an API key). */
+  eventbridgeHeaders?: Record<string, string>;
+  /** Real ms before the first EventBridge retry (doubled after each); default 250. */
+  eventbridgeRetryDelayMs?: number;
 }
 
 export interface CloudSimHandle {
@@ -47,10 +57,17 @@ export interface CloudSimHandle {
   port: number;
   /** The simulation itself, for in-process inspection. */
   simulator: Simulator;
+  /**
+   * Sends the EventBridge events that have happened by now and resolves once every queued one is
+   * delivered or given up (tests use it instead of waiting on the real clock). No-op without a target.
+   */
+  flushEvents(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startCloudSim(options: CloudSimOptions = {}): Promise<CloudSimHandle> {
+  if (options.eventbridgeUrl !== undefined)
+    checkTarget(options.eventbridgeUrl, options.eventbridgeHeaders ?? {});
   const clock = createSimClock({
     speed: options.speed ?? 1,
     start: options.startTime?.getTime(),
@@ -76,12 +93,24 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
     rebalanceLeadSeconds: options.rebalanceLeadSeconds,
   });
   const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => {});
+  const events =
+    options.eventbridgeUrl !== undefined
+      ? new EventBridgeForwarder({
+          sim: simulator,
+          url: options.eventbridgeUrl,
+          headers: options.eventbridgeHeaders ?? {},
+          log,
+          retryDelayMs: options.eventbridgeRetryDelayMs,
+        })
+      : undefined;
   let url = '';
   const server = createSimServer({
     sim: simulator,
     tokens: new ImdsTokens(options.realNow),
     baseUrl: () => url,
-    log: options.log ?? (() => {}),
+    log,
+    eventDeliveries: events ? () => events.log() : undefined,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -90,14 +119,17 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       resolve();
     });
   });
+  events?.start();
   const port = (server.address() as AddressInfo).port;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     url,
     port,
     simulator,
+    flushEvents: () => events?.flush() ?? Promise.resolve(),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        events?.stop();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

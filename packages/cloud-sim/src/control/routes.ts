@@ -98,7 +98,17 @@ function poolsJson(sim: Simulator, query: URLSearchParams) {
   return out;
 }
 
-export function handleControl(sim: Simulator, baseUrl: string, req: ControlRequest): ControlReply {
+export interface ControlExtras {
+  /** The EventBridge delivery log (absent when no target is configured). */
+  eventDeliveries?: () => unknown[];
+}
+
+export function handleControl(
+  sim: Simulator,
+  baseUrl: string,
+  req: ControlRequest,
+  extras: ControlExtras = {},
+): ControlReply {
   const { method, path } = req;
   const now = sim.now();
   const seg = path.split('/').filter(Boolean);
@@ -220,6 +230,11 @@ export function handleControl(sim: Simulator, baseUrl: string, req: ControlReque
       if (method !== 'POST') return fail(405, 'method_not_allowed', 'use GET or POST');
       parse(emptyBody, req.body);
       return { status: 201, body: addressJson(sim.addresses.allocate(), sim.clock) };
+    }
+    if (seg[0] === 'eventbridge' && seg.length === 1) {
+      if (method !== 'GET') return fail(405, 'method_not_allowed', 'use GET');
+      // Oldest first; empty when no --eventbridge-url is set.
+      return { status: 200, body: extras.eventDeliveries?.() ?? [] };
     }
     if (seg[0] === 'faults' && seg.length === 1) {
       if (method !== 'POST') return fail(405, 'method_not_allowed', 'use POST');

@@ -18,6 +18,8 @@ export interface HttpContext {
   /** Set once listening: the base URL put into `imds_endpoint`. */
   baseUrl: () => string;
   log: LogFn;
+  /** The EventBridge delivery log, when a target is configured. */
+  eventDeliveries?: () => unknown[];
 }
 
 function send(
@@ -53,12 +55,12 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
         return sendJson(res, 400, { error: { code: 'bad_request', message: 'body is not valid JSON' } });
       }
     }
-    const reply = handleControl(ctx.sim, ctx.baseUrl(), {
-      method,
-      path: path.slice('/_sim'.length),
-      query: url.searchParams,
-      body,
-    });
+    const reply = handleControl(
+      ctx.sim,
+      ctx.baseUrl(),
+      { method, path: path.slice('/_sim'.length), query: url.searchParams, body },
+      { eventDeliveries: ctx.eventDeliveries },
+    );
     if (method !== 'GET' && reply.status < 300)
       ctx.log({ msg: 'control', method, path, status: reply.status });
     return sendJson(res, reply.status, reply.body);
