@@ -2,12 +2,14 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeSpotPriceHistoryCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCli } from '../src/cli-args.ts';
-import { ec2 } from './helpers.ts';
+import { ec2, until } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/spot-cloud-sim.js', import.meta.url));
 // The real traces live next to the repository, at `../shared/spotdata` from its root (they are never
@@ -59,6 +61,46 @@ describe('spot-cloud-sim CLI', () => {
     expect(lines.map((l) => JSON.parse(l).msg)).toContain('shutting down');
   });
 
+  it('POSTs EventBridge envelopes to --eventbridge-url with the --eventbridge-header headers', async () => {
+    const got: { key: string | undefined; type: string; state: string }[] = [];
+    const rx = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        const body = JSON.parse(text);
+        got.push({
+          key: req.headers['x-api-key'] as string,
+          type: body['detail-type'],
+          state: body.detail.state,
+        });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+    try {
+      const target = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/`;
+      const p = run(['--eventbridge-url', target, '--eventbridge-header', 'X-Api-Key: s3cret']);
+      const url = await p.ready;
+      await fetch(`${url}/_sim/instances`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ instance_type: 't3.medium', availability_zone: 'us-east-1f', running: true }),
+      });
+      // delivery is asynchronous (a real process): wait for the receiver, not for a fixed time
+      await until(async () => (got.length > 0 ? true : undefined));
+      expect(got[0]).toEqual({
+        key: 's3cret',
+        type: 'EC2 Instance State-change Notification',
+        state: 'running',
+      });
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      rx.closeAllConnections();
+      await new Promise((r) => rx.close(r));
+    }
+  });
+
   it('exits 2 with a clear message on bad flags', async () => {
     const cases = [
       ['--speed', '0'],
@@ -66,6 +108,7 @@ describe('spot-cloud-sim CLI', () => {
       ['--seed', '1.5'],
       ['--bogus'],
       ['--prices', '/nonexistent.csv'],
+      ['--eventbridge-url', 'not a url'],
     ];
     const runs = cases.map((args) => ({ args, p: run(args) }));
     for (const { args, p } of runs) {
