@@ -35,6 +35,8 @@ export interface HistoryQuery {
   instanceTypes?: string[];
   azs?: string[];
   productDescriptions?: string[];
+  /** Any further test on a pool, applied before its records are made (a filter on type or zone). */
+  pool?: (pool: { instanceType: string; az: string; productDescription: string }) => boolean;
   start: number;
   end: number;
 }
@@ -197,6 +199,7 @@ export class PriceBook {
       if (q.instanceTypes && !q.instanceTypes.includes(pool.instanceType)) continue;
       if (q.azs && !q.azs.includes(pool.az)) continue;
       if (q.productDescriptions && !q.productDescriptions.includes(pool.productDescription)) continue;
+      if (q.pool && !q.pool(pool)) continue;
       const steps = this.stepsUpTo(pool, q.end);
       const startIdx = this.indexAt(steps, q.start);
       for (let j = Math.max(startIdx, 0); j < steps.length; j++) {

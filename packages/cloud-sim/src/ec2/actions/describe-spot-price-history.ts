@@ -31,6 +31,9 @@ const FILTER_FIELDS: Record<string, (r: PriceRecord, clock: SimClock) => string>
   timestamp: (r, clock) => wallIsoMillis(clock, r.at),
 };
 
+/** Filters that depend only on the pool: applied before any record is made (there are ~500 pools). */
+const POOL_FIELDS = new Set(['availability-zone', 'instance-type', 'product-description']);
+
 export const describeSpotPriceHistory: ActionHandler = ({ sim, params }) => {
   const clock = sim.clock;
   const now = sim.now();
@@ -45,8 +48,10 @@ export const describeSpotPriceHistory: ActionHandler = ({ sim, params }) => {
   const compiled = filters(params).map((f) => {
     const get = FILTER_FIELDS[f.name];
     if (!get) throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`);
-    return { get, values: f.values };
+    return { name: f.name, get, values: f.values };
   });
+  const poolFilters = compiled.filter((f) => POOL_FIELDS.has(f.name));
+  const recordFilters = compiled.filter((f) => !POOL_FIELDS.has(f.name));
   if (startWall !== undefined && endWall !== undefined && startWall > endWall) {
     throw new Ec2Error('InvalidParameterValue', 'The StartTime must be before the EndTime.');
   }
@@ -59,11 +64,18 @@ export const describeSpotPriceHistory: ActionHandler = ({ sim, params }) => {
       instanceTypes: instanceTypes.length > 0 ? instanceTypes : undefined,
       productDescriptions: products.length > 0 ? products : undefined,
       azs: az ? [az] : undefined,
+      pool: (p) =>
+        poolFilters.every(({ get, values }) => {
+          const v = get({ ...p, price: 0, at: 0 }, clock);
+          return values.some((pattern) => wildcardMatch(pattern, v));
+        }),
       // EC2's default window is 90 days back, taken here in simulated time (the whole trace, in practice)
       start: startWall !== undefined ? clock.fromWall(startWall) : end - 90 * DAY_MS,
       end,
     })
-    .filter((r) => compiled.every(({ get, values }) => values.some((v) => wildcardMatch(v, get(r, clock)))));
+    .filter((r) =>
+      recordFilters.every(({ get, values }) => values.some((v) => wildcardMatch(v, get(r, clock)))),
+    );
   const offset = cursor.o ?? 0;
   const page = records.slice(offset, offset + maxResults);
   const more = offset + page.length < records.length;
