@@ -234,7 +234,7 @@ describe('command executors', () => {
   });
 
   it('an unsupported command type gets a clear failed result', async () => {
-    await run({ ...launch('s1'), command_type: 'SWITCH_POOL' });
+    await run({ ...launch('s1'), command_type: 'PROMOTE_REPLICA' });
     expect(reports[0]).toMatchObject({
       body: { success: false, result: { error_code: 'UnsupportedCommand' } },
     });

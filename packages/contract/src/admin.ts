@@ -8,7 +8,7 @@ export const CreateClientRequest = z.object({
     .regex(/^[\x21-\x7e]{24,200}$/, '24-200 printable characters')
     // Generated admin, agent and session tokens carry these prefixes, and authentication
     // routes a token by its prefix: a client token wearing one could never sign in.
-    .regex(/^(?!so[ags]_)/, 'must not start with soa_, sog_ or sos_ (reserved for generated tokens)')
+    .regex(/^(?!so[agsj]_)/, 'must not start with soa_, sog_, sos_ or soj_ (reserved for generated tokens)')
     .optional()
     .describe('bring your own client token (e.g. DEMO_CLIENT_TOKEN); default: generated'),
 });

@@ -67,6 +67,12 @@ export const LaunchInstanceMetadata = z.object({
   market: z.enum(['spot', 'on-demand']),
   logical_id: z.string(),
   role: z.enum(['PRIMARY', 'REPLICA']),
+  join_token: z
+    .string()
+    .optional()
+    .describe(
+      'one-time token for the user data: the agent on the new instance joins this workload with it (POST /api/agents/join)',
+    ),
 });
 export type LaunchInstanceMetadata = z.infer<typeof LaunchInstanceMetadata>;
 
@@ -76,6 +82,29 @@ export const TerminateInstanceMetadata = z.object({
   reason: z.string().nullable().optional(),
 });
 export type TerminateInstanceMetadata = z.infer<typeof TerminateInstanceMetadata>;
+
+/**
+ * PROMOTE_REPLICA, run by the agent ON the replica being promoted: the cut-over. With an
+ * Elastic IP it moves the address to its own instance (AssociateAddress, AllowReassociation)
+ * and reports when the move started and ended; the server records the promotion after.
+ */
+export const PromoteReplicaMetadata = z.object({
+  switch_id: z.string(),
+  instance_id: z.string(),
+  cloud_instance_id: z.string(),
+  from_instance_id: z.string().nullable(),
+  from_cloud_instance_id: z.string().nullable(),
+  elastic_ip_allocation_id: z.string().nullable(),
+});
+export type PromoteReplicaMetadata = z.infer<typeof PromoteReplicaMetadata>;
+
+/** Every command type → its payload schema: the agent's executors are keyed by this map. */
+export const CommandPayloads = {
+  LAUNCH_INSTANCE: LaunchInstanceMetadata,
+  TERMINATE_INSTANCE: TerminateInstanceMetadata,
+  PROMOTE_REPLICA: PromoteReplicaMetadata,
+} satisfies Record<CommandType, z.ZodType>;
+export type CommandPayload<T extends CommandType> = z.infer<(typeof CommandPayloads)[T]>;
 
 export const Command = z.object({
   id: z.string(),
@@ -97,6 +126,8 @@ export const CommandResultRequest = z.object({
     .object({
       cloud_instance_id: CloudInstanceId.optional(),
       error_code: z.string().max(128).optional(),
+      cutover_started_at: Timestamp.optional().describe('PROMOTE_REPLICA: just before the address moved'),
+      cutover_completed_at: Timestamp.optional().describe('PROMOTE_REPLICA: once AWS accepted the move'),
     })
     .catchall(z.unknown())
     .optional(),

@@ -15,13 +15,12 @@ export type InstanceStatus = z.infer<typeof InstanceStatus>;
 export const InstanceRole = z.enum(['PRIMARY', 'REPLICA', 'ZOMBIE']);
 export type InstanceRole = z.infer<typeof InstanceRole>;
 
-export const CommandType = z.enum([
-  'LAUNCH_INSTANCE',
-  'TERMINATE_INSTANCE',
-  'SWITCH_POOL',
-  'CREATE_REPLICA',
-  'PROMOTE_REPLICA',
-]);
+/**
+ * What an agent can be asked to do. A replica is a LAUNCH_INSTANCE with role REPLICA, and a
+ * switch is a server-side process (launch → PROMOTE_REPLICA → terminate), so neither needs a
+ * command type of its own. Each type's payload schema is in CommandPayloads (agents.ts).
+ */
+export const CommandType = z.enum(['LAUNCH_INSTANCE', 'TERMINATE_INSTANCE', 'PROMOTE_REPLICA']);
 export type CommandType = z.infer<typeof CommandType>;
 
 export const CommandStatus = z.enum(['pending', 'delivered', 'succeeded', 'failed', 'expired']);
@@ -46,6 +45,9 @@ export const LifecycleEventType = z.enum([
   'TERMINATE_FAILED',
   'PROMOTE_REQUESTED',
   'PROMOTE_CONFIRMED',
+  'PROMOTE_ABORTED',
+  'DEMOTED',
+  'AGENT_JOINED',
   'WENT_OFFLINE',
   'CAME_ONLINE',
   'CONFIRMATION_DUPLICATE',
@@ -95,7 +97,9 @@ export const StreamEventType = z.enum([
   'AGENT_STATUS_CHANGED',
   'COMMAND_EXECUTED',
   'EMERGENCY_EVENT',
+  'SWITCH_STARTED',
   'SWITCH_COMPLETED',
+  'SWITCH_FAILED',
   'PRICE_UPDATED',
   'DECISION_MADE',
   'NOTIFICATION',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
 import { StreamEventType } from './enums.ts';
+import { Instance } from './instances.ts';
+import { SwitchView } from './switching.ts';
 
 /**
  * What one SSE `data:` line / one WebSocket message carries. `seq` is also the SSE `id:`;
@@ -21,6 +23,7 @@ export const AgentStatusChangedData = z.object({
   logical_id: z.string(),
   status: z.enum(['online', 'offline']),
   previous_status: z.enum(['online', 'offline']).nullable(),
+  last_heartbeat_at: Timestamp.nullable().optional(),
 });
 
 export const EmergencyEventData = z.object({
@@ -41,6 +44,7 @@ export const CommandExecutedData = z.object({
   command_type: z.string(),
   success: z.boolean(),
   message: z.string().nullable(),
+  error_code: z.string().optional(),
 });
 
 /** An interruption signal as the dashboard lists it (GET /api/client/interruptions). */
@@ -61,3 +65,53 @@ export type InterruptionView = z.infer<typeof InterruptionView>;
 
 export const InterruptionList = z.object({ interruptions: z.array(InterruptionView) });
 export type InterruptionList = z.infer<typeof InterruptionList>;
+
+export const PriceUpdatedData = z.object({
+  instance_type: z.string(),
+  availability_zone: z.string(),
+  region: z.string().nullable(),
+  spot_price: z.number(),
+  timestamp: Timestamp,
+});
+
+/** SWITCH_STARTED / SWITCH_COMPLETED / SWITCH_FAILED carry the switch as the API shows it. */
+export const SwitchEventData = SwitchView;
+
+/** A free-form operator notice (used by jobs that clean up after the product). */
+export const NotificationData = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string(),
+  agent_id: z.string().optional(),
+  instance_id: z.string().optional(),
+});
+
+/** Payload shape kept open for types whose producer is not built yet (decisions: issue 10). */
+const OpenData = z.record(z.string(), z.unknown());
+
+/**
+ * Every stream event type → the schema of its `data`. Producers are typed against it
+ * (appendEvent), consumers dispatch on it exhaustively: adding a type breaks the build
+ * wherever it must be handled.
+ */
+export const StreamEventPayloads = {
+  INSTANCE_LAUNCHING: Instance,
+  INSTANCE_RUNNING: Instance,
+  INSTANCE_PROMOTING: Instance,
+  INSTANCE_TERMINATING: Instance,
+  INSTANCE_TERMINATED: Instance,
+  INSTANCE_OFFLINE: Instance,
+  INSTANCE_FAILED: Instance,
+  INSTANCE_UPDATED: Instance,
+  AGENT_STATUS_CHANGED: AgentStatusChangedData,
+  COMMAND_EXECUTED: CommandExecutedData,
+  EMERGENCY_EVENT: EmergencyEventData,
+  SWITCH_STARTED: SwitchEventData,
+  SWITCH_COMPLETED: SwitchEventData,
+  SWITCH_FAILED: SwitchEventData,
+  PRICE_UPDATED: PriceUpdatedData,
+  DECISION_MADE: OpenData,
+  NOTIFICATION: NotificationData,
+  HEARTBEAT: OpenData,
+} satisfies Record<StreamEventType, z.ZodType>;
+
+export type StreamEventPayload<T extends StreamEventType> = z.input<(typeof StreamEventPayloads)[T]>;

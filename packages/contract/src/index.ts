@@ -5,3 +5,4 @@ export * from './enums.ts';
 export * from './events.ts';
 export * from './instances.ts';
 export * from './prices.ts';
+export * from './switching.ts';

@@ -25,6 +25,10 @@ export const ConfigSchema = z.object({
   /** A delivered command without a result is delivered again after this lease. */
   COMMAND_LEASE_SECONDS: seconds(600),
   COMMAND_TTL_SECONDS: seconds(3600),
+  /** A switch not completed within this time is failed (the old primary keeps serving). */
+  SWITCH_TIMEOUT_SECONDS: seconds(900),
+  /** A ZOMBIE (former primary) not yet terminating after this long is terminated by a job. */
+  ZOMBIE_GRACE_SECONDS: seconds(60),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */
@@ -62,6 +66,8 @@ export function timings(config: Config) {
     terminateTimeoutMs: ms(config.TERMINATE_TIMEOUT_SECONDS),
     commandLeaseMs: ms(config.COMMAND_LEASE_SECONDS),
     commandTtlMs: ms(config.COMMAND_TTL_SECONDS),
+    switchTimeoutMs: ms(config.SWITCH_TIMEOUT_SECONDS),
+    zombieGraceMs: ms(config.ZOMBIE_GRACE_SECONDS),
     sseHeartbeatMs: ms(config.SSE_HEARTBEAT_SECONDS),
     eventRetentionMs: config.EVENT_RETENTION_HOURS * 3_600_000,
     jobIntervalMs: ms(config.JOB_INTERVAL_SECONDS),

@@ -8,15 +8,19 @@ import { type Db, openDatabase } from '../db/database.ts';
 import { runMigrations } from '../db/migrate.ts';
 import { buildApp } from '../http/app.ts';
 import { createMetrics } from '../http/metrics.ts';
+import type { JobDeps } from '../jobs/catalog.ts';
 import { JobScheduler } from '../jobs/scheduler.ts';
 import { AgentService } from '../services/agent-service.ts';
 import { ClientService } from '../services/client-service.ts';
 import { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { EventBus } from '../services/event-bus.ts';
+import { FleetKeeper } from '../services/fleet-keeper.ts';
 import { InsightService } from '../services/insight-service.ts';
 import { LifecycleService } from '../services/lifecycle-service.ts';
 import { NoticeService } from '../services/notice-service.ts';
+import { SwitchCoordinator } from '../services/switch-coordinator.ts';
+import { SwitchService } from '../services/switch-service.ts';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
@@ -28,8 +32,11 @@ export interface SpotServer {
   clients: ClientService;
   agents: AgentService;
   lifecycle: LifecycleService;
+  switching: SwitchService;
   bus: EventBus;
   scheduler: JobScheduler;
+  /** What scheduled jobs are handed (tests run one job at a time with it). */
+  jobDeps: JobDeps;
   /** A generated admin token on first start (print it once), else null. */
   generatedAdminToken: string | null;
   listen(): Promise<string>;
@@ -67,8 +74,10 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const auth = new AuthService(db);
   const generatedAdminToken = await auth.ensureAdminToken(config.ADMIN_TOKEN);
   const clients = new ClientService(ctx);
-  const agents = new AgentService(ctx);
-  const lifecycle = new LifecycleService(ctx);
+  const coordinator = new SwitchCoordinator(ctx);
+  const agents = new AgentService(ctx, coordinator);
+  const lifecycle = new LifecycleService(ctx, coordinator);
+  const switching = new SwitchService(ctx, coordinator);
   const notices = new NoticeService(ctx);
   const insights = new InsightService(ctx);
   const bus = new EventBus(db, (err) => log.error({ err }, 'event bus error'));
@@ -84,6 +93,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     clients,
     agents,
     lifecycle,
+    switching,
     notices,
     insights,
     bus,
@@ -94,7 +104,8 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     webDistDir: config.WEB_DIST_DIR ?? DEFAULT_WEB_DIST,
   });
-  const scheduler = new JobScheduler({ ctx, agents });
+  const jobDeps: JobDeps = { ctx, agents, switches: coordinator, keeper: new FleetKeeper(ctx, coordinator) };
+  const scheduler = new JobScheduler(jobDeps);
   if (options.jobs !== false) scheduler.start();
 
   let closed = false;
@@ -105,8 +116,10 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     clients,
     agents,
     lifecycle,
+    switching,
     bus,
     scheduler,
+    jobDeps,
     generatedAdminToken,
     async listen() {
       return app.listen({ port: config.PORT, host: config.HOST });

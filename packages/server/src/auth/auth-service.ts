@@ -79,13 +79,24 @@ export class AuthService {
         const a = await k
           .selectFrom('agent_tokens')
           .innerJoin('agents', 'agents.id', 'agent_tokens.agent_id')
-          .select(['agents.id', 'agents.client_id', 'agents.logical_id'])
+          .select(['agents.id', 'agents.client_id', 'agents.logical_id', 'agent_tokens.instance_id'])
           .where('agent_tokens.token_hash', '=', hash)
           .executeTakeFirst();
-        return a ? { kind: 'agent', agentId: a.id, clientId: a.client_id, logicalId: a.logical_id } : null;
+        return a
+          ? {
+              kind: 'agent',
+              agentId: a.id,
+              clientId: a.client_id,
+              logicalId: a.logical_id,
+              instanceId: a.instance_id,
+            }
+          : null;
       }
       case 'session':
         return this.resolveSession(hash);
+      case 'join':
+        // Presented only in the body of POST /api/agents/join, never as a credential.
+        return null;
     }
   }
 

@@ -2,7 +2,14 @@
 export type Principal =
   | { kind: 'admin' }
   | { kind: 'client'; clientId: string; clientName: string }
-  | { kind: 'agent'; agentId: string; clientId: string; logicalId: string };
+  | {
+      kind: 'agent';
+      agentId: string;
+      clientId: string;
+      logicalId: string;
+      /** The instance this agent process runs on, when known: commands aimed at it reach only it. */
+      instanceId: string | null;
+    };
 
 /** Stable key for idempotency records, rate limits and the audit log. Never the token. */
 export function principalKey(p: Principal): string {

@@ -5,8 +5,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  * is stored: they are high-entropy, so a slow password hash would add nothing but latency
  * on every request.
  */
-export type TokenKind = 'admin' | 'client' | 'agent' | 'session';
-const PREFIX: Record<TokenKind, string> = { admin: 'soa_', client: 'soc_', agent: 'sog_', session: 'sos_' };
+export type TokenKind = 'admin' | 'client' | 'agent' | 'session' | 'join';
+const PREFIX: Record<TokenKind, string> = {
+  admin: 'soa_',
+  client: 'soc_',
+  agent: 'sog_',
+  session: 'sos_',
+  /** One-time: the agent on a launched instance joins its workload with it (never a bearer). */
+  join: 'soj_',
+};
 
 export function generateToken(kind: TokenKind): string {
   return PREFIX[kind] + randomBytes(32).toString('base64url');

@@ -37,7 +37,62 @@ export interface AgentsTable {
 export interface AgentTokensTable {
   token_hash: string;
   agent_id: string;
+  /** The instance the token's process runs on (null: not known, e.g. a host we never adopted). */
+  instance_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultTimestamp;
+}
+
+export interface AgentConfigsTable {
+  agent_id: string;
+  mode: ColumnType<string, string | undefined, string>;
+  candidate_pools: ColumnType<unknown, string | undefined, string>;
+  min_savings_percent: ColumnType<number, number | undefined, number>;
+  on_rebalance: ColumnType<string, string | undefined, string>;
+  on_demand_fallback: ColumnType<boolean, boolean | undefined, boolean>;
+  elastic_ip_allocation_id: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  updated_at: DefaultTimestamp;
+}
+
+export interface JoinTokensTable {
+  token_hash: string;
+  client_id: string;
+  agent_id: string;
+  instance_id: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface SwitchesTable {
+  id: string;
+  client_id: string;
+  agent_id: string;
+  trigger: string;
+  status: string;
+  phase: string;
+  reason: string | null;
+  from_instance_id: string | null;
+  to_instance_id: string | null;
+  target_launched_by_switch: boolean;
+  from_instance_type: string | null;
+  from_availability_zone: string | null;
+  from_market: string | null;
+  to_instance_type: string;
+  to_availability_zone: string | null;
+  to_market: string;
+  from_price: number | null;
+  to_price: number | null;
+  launch_command_id: string | null;
+  promote_command_id: string | null;
+  requested_at: Timestamp;
+  promoting_at: Timestamp | null;
+  completed_at: Timestamp | null;
+  cutover_started_at: Timestamp | null;
+  cutover_completed_at: Timestamp | null;
+  downtime_seconds: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  version: ColumnType<number, number | undefined, number>;
 }
 
 export interface InstancesTable {
@@ -90,6 +145,7 @@ export interface CommandsTable {
   priority: number;
   status: ColumnType<string, string | undefined, string>;
   request_id: string;
+  executor_instance_id: ColumnType<string | null, string | null | undefined, string | null>;
   metadata: Json;
   result: Json | null;
   message: string | null;
@@ -190,4 +246,7 @@ export interface Database {
   interruptions: InterruptionsTable;
   price_snapshots: PriceSnapshotsTable;
   ondemand_prices: OndemandPricesTable;
+  agent_configs: AgentConfigsTable;
+  join_tokens: JoinTokensTable;
+  switches: SwitchesTable;
 }

@@ -59,9 +59,16 @@ export type Action =
   | { type: 'mark_offline'; at: Date }
   | { type: 'mark_online'; at: Date }
   | { type: 'request_promote'; at: Date; source: EventSource; reason: TransitionReason }
-  | { type: 'confirm_promote'; at: Date; source: EventSource };
+  | { type: 'confirm_promote'; at: Date; source: EventSource; switch_id?: string }
+  /** The promotion did not happen (cut-over failed, switch timed out): back to a serving replica. */
+  | { type: 'abort_promote'; at: Date; source: EventSource; error_code: string }
+  /** The primary's role passes to another instance: this one becomes a ZOMBIE (status unchanged). */
+  | { type: 'demote'; at: Date; source: EventSource; switch_id: string };
 
 /** Column changes, in the instance table's own names. */
+/** Actions that change the role only; they have no row in TRANSITIONS (status is kept). */
+export const ROLE_ACTIONS = ['demote'] as const;
+
 export interface InstancePatch {
   status?: InstanceStatus;
   role?: InstanceRole;
@@ -93,7 +100,7 @@ export type Decision =
 
 /** The legal transitions, one row each: (action, from) → to. */
 export const TRANSITIONS: ReadonlyArray<{
-  action: Action['type'] | 'request_launch';
+  action: Exclude<Action['type'], (typeof ROLE_ACTIONS)[number]> | 'request_launch';
   from: ReadonlyArray<InstanceStatus | null>;
   to: InstanceStatus;
 }> = [
@@ -115,6 +122,7 @@ export const TRANSITIONS: ReadonlyArray<{
   { action: 'mark_online', from: ['OFFLINE'], to: 'RUNNING' },
   { action: 'request_promote', from: ['RUNNING'], to: 'PROMOTING' },
   { action: 'confirm_promote', from: ['PROMOTING'], to: 'RUNNING' },
+  { action: 'abort_promote', from: ['PROMOTING'], to: 'RUNNING' },
 ];
 
 /** TERMINATED is final (invariant 2). FAILED ends the lifecycle unless the cloud says more. */
@@ -147,10 +155,9 @@ export function streamTypeFor(status: InstanceStatus): StreamEventType {
   }
 }
 
-export function isLegal(
-  action: Action['type'] | 'request_launch',
-  from: InstanceStatus | null,
-): InstanceStatus | null {
+export type StatusAction = (typeof TRANSITIONS)[number]['action'];
+
+export function isLegal(action: StatusAction, from: InstanceStatus | null): InstanceStatus | null {
   const row = TRANSITIONS.find((t) => t.action === action && t.from.includes(from));
   return row ? row.to : null;
 }
@@ -188,7 +195,7 @@ function illegal(from: InstanceStatus, action: string): Decision {
 /** The heart of it: what happens to `current` under `action`. */
 export function decide(current: InstanceState, action: Action): Decision {
   const from = current.status;
-  const to = isLegal(action.type, from);
+  const to = action.type === 'demote' ? null : isLegal(action.type, from);
   switch (action.type) {
     case 'confirm_launch': {
       const cloudId = action.cloud_instance_id;
@@ -355,8 +362,38 @@ export function decide(current: InstanceState, action: Action): Decision {
         patch: { status: to, role: 'PRIMARY' },
         lifecycle: record('PROMOTE_CONFIRMED', action.source, {
           confirmation_method: 'new_primary_health_check',
+          ...(action.switch_id ? { metadata: { switch_id: action.switch_id } } : {}),
         }),
         stream: streamTypeFor(to),
+      };
+    }
+    case 'abort_promote': {
+      if (!to) return illegal(from, 'abort promotion of');
+      return {
+        kind: 'apply',
+        patch: { status: to },
+        lifecycle: record('PROMOTE_ABORTED', action.source, { metadata: { error_code: action.error_code } }),
+        stream: streamTypeFor(to),
+      };
+    }
+    case 'demote': {
+      // Only a live PRIMARY hands its role on; a ZOMBIE already did (a repeat is a duplicate).
+      if (current.role === 'ZOMBIE') {
+        return {
+          kind: 'duplicate',
+          lifecycle: record('CONFIRMATION_DUPLICATE', action.source, { metadata: { demote: true } }),
+        };
+      }
+      if (current.role !== 'PRIMARY' || isFinal(from)) return illegal(from, 'demote');
+      return {
+        kind: 'apply',
+        patch: { role: 'ZOMBIE' },
+        lifecycle: record('DEMOTED', action.source, {
+          reason: 'manual',
+          cloud_instance_id: current.cloud_instance_id,
+          metadata: { switch_id: action.switch_id, previous_role: current.role },
+        }),
+        stream: 'INSTANCE_UPDATED',
       };
     }
     default:

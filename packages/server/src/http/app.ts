@@ -18,6 +18,7 @@ import type { EventBus } from '../services/event-bus.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
+import type { SwitchService } from '../services/switch-service.ts';
 import { installAuth } from './auth.ts';
 import { errorBody, frameworkErrors, installErrorHandling, routeNotFound } from './errors.ts';
 import { installIdempotency } from './idempotency.ts';
@@ -29,6 +30,7 @@ import { clientRoutes } from './routes/client.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { switchingRoutes } from './routes/switching.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,6 +45,7 @@ export interface AppDeps {
   clients: ClientService;
   agents: AgentService;
   lifecycle: LifecycleService;
+  switching: SwitchService;
   notices: NoticeService;
   insights: InsightService;
   bus: EventBus;
@@ -133,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(deps.clients));
   await app.register(agentRoutes(deps));
   await app.register(clientRoutes(deps));
+  await app.register(switchingRoutes(deps));
   await app.register(
     eventRoutes({
       bus: deps.bus,

@@ -63,10 +63,10 @@ export async function requireClient(
 export function requireAgent(
   request: FastifyRequest,
   agentId: string,
-): { agentId: string; clientId: string } {
+): { agentId: string; clientId: string; instanceId: string | null } {
   const p = request.principal;
   if (!p) throw unauthorized();
   if (p.kind !== 'agent') throw new DomainError('FORBIDDEN', 'agent token required');
   if (p.agentId !== agentId) throw new DomainError('FORBIDDEN', 'this token belongs to another agent');
-  return { agentId: p.agentId, clientId: p.clientId };
+  return { agentId: p.agentId, clientId: p.clientId, instanceId: p.instanceId };
 }

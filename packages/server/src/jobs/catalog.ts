@@ -5,12 +5,16 @@ import { deleteEventsBefore } from '../repositories/events-outbox.ts';
 import { listStuck, lockInstance } from '../repositories/instances.ts';
 import type { AgentService } from '../services/agent-service.ts';
 import type { ServiceContext } from '../services/context.ts';
+import type { FleetKeeper } from '../services/fleet-keeper.ts';
+import type { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { applyTransition } from '../services/transition.ts';
 import { inTransaction } from '../services/unit-of-work.ts';
 
 export interface JobDeps {
   ctx: ServiceContext;
   agents: AgentService;
+  switches: SwitchCoordinator;
+  keeper: FleetKeeper;
 }
 
 /** One scheduled job: runs in its own transaction under a singleton advisory lock. */
@@ -37,7 +41,8 @@ export const JOBS = {
   'stuck-transitions': {
     lockKey: 7_311_102,
     every: 1,
-    async run(tx, { ctx }) {
+    async run(tx, deps) {
+      const { ctx } = deps;
       const now = ctx.now();
       let n = 0;
       for (const [status, timeoutMs, code] of [
@@ -63,16 +68,36 @@ export const JOBS = {
               : { type: 'fail_terminate', error_code: code, message, at: now, source: 'backend' },
             'system:stuck-transitions',
           );
+          // A switch waiting on this instance learns it is lost.
+          await deps.switches.onInstanceChanged(tx, locked.id);
           n++;
         }
       }
       return n;
     },
   },
+  /** A switch that has not completed within its timeout fails; the old primary keeps serving. */
+  'switch-timeouts': {
+    lockKey: 7_311_105,
+    every: 1,
+    run: (tx, { keeper }) => keeper.failStuckSwitches(tx),
+  },
+  /** Former primaries whose termination was lost are terminated. */
+  'zombie-reaper': {
+    lockKey: 7_311_106,
+    every: 2,
+    run: (tx, { keeper }) => keeper.reapZombies(tx),
+  },
+  /** manual_replica workloads keep exactly one replica, recreated when lost. */
+  'replica-keeper': {
+    lockKey: 7_311_107,
+    every: 1,
+    run: (tx, { keeper }) => keeper.keepReplicas(tx),
+  },
   'command-expiry': {
     lockKey: 7_311_103,
     every: 6,
-    run: (tx) => expireCommands(tx),
+    run: (tx, { ctx }) => expireCommands(tx, ctx.now()),
   },
   /** Events, idempotency keys and sessions are kept for their retention window only. */
   retention: {

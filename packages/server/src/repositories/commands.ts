@@ -21,6 +21,8 @@ export async function insertCommand(
     request_id: string;
     metadata: Record<string, unknown>;
     expires_at: Date;
+    /** Only the agent process on this instance may run it (while that instance lives). */
+    executor_instance_id?: string | null;
   },
 ): Promise<CommandRow> {
   const row = await tx
@@ -44,18 +46,30 @@ export async function claimCommands(
   leaseMs: number,
   limit: number,
   now: Date,
+  /** The instance the polling process runs on (null: unknown). */
+  callerInstanceId: string | null = null,
 ): Promise<CommandRow[]> {
   const leaseCutoff = new Date(now.getTime() - leaseMs);
+  // A command aimed at one process (executor_instance_id) goes to that process only, while
+  // its instance lives; once it is gone, any process of the workload may take it over.
   const rows = await sql<CommandRow>`
     UPDATE commands SET status = 'delivered', delivered_at = ${now}, delivery_count = delivery_count + 1
     WHERE id IN (
-      SELECT id FROM commands
-      WHERE agent_id = ${agentId}
-        AND (status = 'pending' OR (status = 'delivered' AND delivered_at < ${leaseCutoff}))
-        AND expires_at > now()
-      ORDER BY priority DESC, created_at
+      SELECT c.id FROM commands c
+      WHERE c.agent_id = ${agentId}
+        AND (c.status = 'pending' OR (c.status = 'delivered' AND c.delivered_at < ${leaseCutoff}))
+        AND c.expires_at > ${now}
+        AND (
+          c.executor_instance_id IS NULL
+          OR c.executor_instance_id = ${callerInstanceId}
+          OR NOT EXISTS (
+            SELECT 1 FROM instances e
+            WHERE e.id = c.executor_instance_id AND e.status IN ('LAUNCHING', 'RUNNING', 'PROMOTING')
+          )
+        )
+      ORDER BY c.priority DESC, c.created_at
       LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
+      FOR UPDATE OF c SKIP LOCKED
     )
     RETURNING *`.execute(db);
   return rows.rows.sort(
@@ -92,6 +106,8 @@ export async function completeCommand(
       message,
       result: result === undefined ? null : JSON.stringify(result),
       completed_at: new Date(),
+      // A launch's one-time join token is not kept once the command has ended.
+      metadata: sql`metadata - 'join_token'`,
     })
     .where('id', '=', id)
     .execute();
@@ -107,12 +123,12 @@ export async function countOpenCommands(db: Executor, agentId: string): Promise<
   return Number(row?.n ?? 0);
 }
 
-export async function expireCommands(db: Executor): Promise<number> {
+export async function expireCommands(db: Executor, now: Date): Promise<number> {
   const res = await db
     .updateTable('commands')
-    .set({ status: 'expired', completed_at: new Date() })
+    .set({ status: 'expired', completed_at: now, metadata: sql`metadata - 'join_token'` })
     .where('status', 'in', ['pending', 'delivered'])
-    .where('expires_at', '<', new Date())
+    .where('expires_at', '<', now)
     .executeTakeFirst();
   return Number(res.numUpdatedRows);
 }

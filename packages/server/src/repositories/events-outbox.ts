@@ -1,4 +1,4 @@
-import type { StreamEventType } from '@spot/contract';
+import type { StreamEventPayload, StreamEventType } from '@spot/contract';
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 
@@ -21,11 +21,12 @@ export interface StoredEvent {
  * seq N can never later find a smaller one committed: resuming after Last-Event-ID is
  * exact. NOTIFY is transactional — delivered only if and when the change commits.
  */
-export async function appendEvent(
+export async function appendEvent<T extends StreamEventType>(
   tx: Tx,
   clientId: string,
-  type: StreamEventType,
-  data: Record<string, unknown>,
+  type: T,
+  /** Typed by the contract's event map: a payload that does not fit its type does not compile. */
+  data: StreamEventPayload<T> & Record<string, unknown>,
 ): Promise<number> {
   await sql`SELECT pg_advisory_xact_lock(${OUTBOX_LOCK_KEY})`.execute(tx);
   const row = await tx

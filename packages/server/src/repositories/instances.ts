@@ -135,3 +135,37 @@ export async function listAgentInstancesIn(
     .where('status', 'in', statuses)
     .execute();
 }
+
+/** Whether the agent process on this instance has joined (holds a token bound to it). */
+export async function hasJoinedProcess(db: Executor, instanceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('agent_tokens')
+    .select('token_hash')
+    .where('instance_id', '=', instanceId)
+    .limit(1)
+    .executeTakeFirst();
+  return Boolean(row);
+}
+
+/**
+ * A live instance of the agent, other than `excludeId`, whose own agent process can run a
+ * command (it joined or registered from it): `preferred` when it qualifies, else the primary,
+ * else any. Null when there is none: then any process of the agent may take the command.
+ */
+export async function findLiveProcessInstance(
+  db: Executor,
+  agentId: string,
+  excludeId: string,
+  preferred: string | null,
+): Promise<string | null> {
+  const rows = await db
+    .selectFrom('instances')
+    .innerJoin('agent_tokens', 'agent_tokens.instance_id', 'instances.id')
+    .select(['instances.id', 'instances.role'])
+    .where('instances.agent_id', '=', agentId)
+    .where('instances.id', '<>', excludeId)
+    .where('instances.status', 'in', ['RUNNING', 'PROMOTING'])
+    .execute();
+  if (preferred && rows.some((r) => r.id === preferred)) return preferred;
+  return rows.find((r) => r.role === 'PRIMARY')?.id ?? rows[0]?.id ?? null;
+}

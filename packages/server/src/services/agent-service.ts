@@ -3,21 +3,27 @@ import type {
   AgentView,
   HeartbeatRequest,
   HeartbeatResponse,
+  JoinRequest,
+  JoinResponse,
   RegisterRequest,
   RegisterResponse,
 } from '@spot/contract';
 import { sql } from 'kysely';
 import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { Tx } from '../db/executor.ts';
-import { notFound } from '../domain/errors.ts';
+import { DomainError, notFound } from '../domain/errors.ts';
+import { ensureAgentConfig } from '../repositories/agent-configs.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { countOpenCommands } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { findByCloudId, listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
+import { lockJoinToken, markJoinTokenUsed } from '../repositories/join-tokens.ts';
+import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import { HeartbeatBatcher } from './heartbeat-batcher.ts';
 import { insertLaunchingInstance } from './lifecycle-service.ts';
+import type { SwitchCoordinator } from './switch-coordinator.ts';
 import { applyTransition } from './transition.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -33,7 +39,10 @@ export class AgentService {
    */
   private readonly startedAt: Date;
 
-  constructor(private readonly ctx: ServiceContext) {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly switches: SwitchCoordinator,
+  ) {
     this.heartbeats = new HeartbeatBatcher(ctx.db);
     this.startedAt = ctx.now();
   }
@@ -87,10 +96,7 @@ export class AgentService {
           previous_status: null,
         });
       }
-      await tx
-        .insertInto('agent_tokens')
-        .values({ token_hash: hashToken(token), agent_id: agentId })
-        .execute();
+      if (!existing) await ensureAgentConfig(tx, agentId);
       await writeAudit(tx, {
         actor: `client:${clientId}`,
         action: existing ? 'agent_reregistered' : 'agent_registered',
@@ -103,11 +109,103 @@ export class AgentService {
       if (!own && req.cloud_instance_id && req.instance_type) {
         own = await this.adopt(tx, clientId, agentId, req, now);
       }
+      // The token is bound to the instance this process runs on: commands aimed at it
+      // (a promotion's cut-over) reach this process only.
+      await tx
+        .insertInto('agent_tokens')
+        .values({ token_hash: hashToken(token), agent_id: agentId, instance_id: own?.id ?? null })
+        .execute();
       return {
         agent_id: agentId,
         agent_token: token,
         logical_id: req.logical_id,
         instance_id: own?.id ?? null,
+      };
+    });
+  }
+
+  /**
+   * The agent on an instance the product launched joins its workload with the one-time
+   * token from its user data: it gets an agent token bound to that instance, and its own
+   * view of the instance (IMDS says it runs) confirms the launch if no one did yet. A switch
+   * waiting for this target learns that it is ready.
+   */
+  async join(req: JoinRequest): Promise<JoinResponse> {
+    const now = this.ctx.now();
+    const token = generateToken('agent');
+    return inTransaction(this.ctx, async (tx) => {
+      const invalid = () => new DomainError('UNAUTHORIZED', 'join token unknown, already used or expired');
+      const jt = await lockJoinToken(tx, hashToken(req.join_token));
+      if (!jt || jt.used_at || jt.expires_at.getTime() <= now.getTime()) throw invalid();
+      const inst = await lockInstance(tx, jt.instance_id);
+      if (!inst) throw invalid();
+      if (inst.cloud_instance_id && inst.cloud_instance_id !== req.cloud_instance_id) {
+        throw new DomainError('FORBIDDEN', 'this join token belongs to another instance');
+      }
+      if (inst.status === 'TERMINATED' || inst.status === 'TERMINATING') {
+        throw new DomainError('CONFLICT', `instance ${inst.id} is ${inst.status}`);
+      }
+      await markJoinTokenUsed(tx, jt.token_hash, now);
+      const agent = await tx
+        .selectFrom('agents')
+        .selectAll()
+        .where('id', '=', jt.agent_id)
+        .forNoKeyUpdate()
+        .executeTakeFirstOrThrow();
+      await tx
+        .insertInto('agent_tokens')
+        .values({ token_hash: hashToken(token), agent_id: agent.id, instance_id: inst.id })
+        .execute();
+      await tx
+        .updateTable('agents')
+        .set({ last_heartbeat_at: now, updated_at: now })
+        .where('id', '=', agent.id)
+        .execute();
+      if (agent.status === 'offline')
+        await this.setOnline(tx, agent.id, agent.logical_id, agent.client_id, now);
+      await insertLifecycleEvent(tx, {
+        instance_id: inst.id,
+        client_id: inst.client_id,
+        event_type: 'AGENT_JOINED',
+        from_status: inst.status,
+        to_status: inst.status,
+        source: 'agent',
+        reason: null,
+        confirmation_method: 'agent_registration',
+        cloud_instance_id: req.cloud_instance_id,
+        metadata: { role: inst.role, agent_version: req.agent_version ?? null },
+        at: now,
+      });
+      let row = inst;
+      if (inst.status === 'LAUNCHING') {
+        ({ row } = await applyTransition(
+          tx,
+          inst,
+          {
+            type: 'confirm_launch',
+            cloud_instance_id: req.cloud_instance_id,
+            at: now,
+            source: 'agent',
+            method: 'agent_registration',
+          },
+          `agent:${agent.id}`,
+        ));
+      }
+      await writeAudit(tx, {
+        actor: `agent:${agent.id}`,
+        action: 'agent_joined',
+        entity_type: 'agent',
+        entity_id: agent.id,
+        before: null,
+        after: { instance_id: inst.id, cloud_instance_id: req.cloud_instance_id, role: inst.role },
+      });
+      await this.switches.onInstanceChanged(tx, inst.id);
+      return {
+        agent_id: agent.id,
+        agent_token: token,
+        logical_id: agent.logical_id,
+        instance_id: inst.id,
+        role: row.role as JoinResponse['role'],
       };
     });
   }

@@ -7,9 +7,9 @@ import {
   type EventSource,
   type InstanceLaunchedRequest,
   type InstanceTerminatedRequest,
-  type LaunchInstanceMetadata,
   type LaunchRequest,
   type LaunchResponse,
+  PromoteReplicaMetadata,
   type TerminateInstanceMetadata,
   type TerminateResponse,
   type TransitionReason,
@@ -20,11 +20,19 @@ import { isLegal } from '../domain/state-machine.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { completeCommand, insertCommand, lockCommand } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
-import { findPrimary, insertInstance, lockInstance, updateInstance } from '../repositories/instances.ts';
+import {
+  findLiveProcessInstance,
+  findPrimary,
+  insertInstance,
+  lockInstance,
+  updateInstance,
+} from '../repositories/instances.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
 import { type InstanceRow, toInstanceJson } from '../views/instance.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import { launchManagedInstance } from './managed-launch.ts';
+import type { SwitchCoordinator } from './switch-coordinator.ts';
 import { applyTransition } from './transition.ts';
 import { inTransaction } from './unit-of-work.ts';
 
@@ -32,7 +40,10 @@ const UNIQUE_VIOLATION = '23505';
 
 /** Launch, terminate and their confirmations: every step is one transaction. */
 export class LifecycleService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly switches: SwitchCoordinator,
+  ) {}
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return inTransaction(this.ctx, fn);
@@ -58,43 +69,22 @@ export class LifecycleService {
           .forNoKeyUpdate()
           .executeTakeFirst();
         if (!agent) throw notFound('agent', req.agent_id);
-        const row = await insertLaunchingInstance(tx, {
+        const { row, command } = await launchManagedInstance(tx, this.ctx, {
           clientId,
-          agentId: agent.id,
-          logicalId: agent.logical_id,
+          agent,
           role: req.role,
           market: req.market ?? 'spot',
           instanceType: req.instance_type,
           availabilityZone: req.availability_zone ?? null,
           region: req.region ?? agent.region,
-          cloudInstanceId: null,
+          priority: CommandPriority.CRITICAL,
+          requestId,
           source: 'backend',
           reason: 'manual',
           metadata: { actor },
           at: now,
         });
         const instanceId = row.id;
-        const role = row.role as 'PRIMARY' | 'REPLICA';
-        const metadata: LaunchInstanceMetadata = {
-          instance_id: instanceId,
-          instance_type: req.instance_type,
-          availability_zone: req.availability_zone ?? null,
-          region: row.region,
-          market: req.market ?? 'spot',
-          logical_id: agent.logical_id,
-          role,
-        };
-        const command = await insertCommand(tx, {
-          id: randomUUID(),
-          client_id: clientId,
-          agent_id: agent.id,
-          instance_id: instanceId,
-          command_type: 'LAUNCH_INSTANCE',
-          priority: CommandPriority.CRITICAL,
-          request_id: requestId,
-          metadata,
-          expires_at: new Date(now.getTime() + this.ctx.timings.commandTtlMs),
-        });
         return {
           instance_id: instanceId,
           status: 'LAUNCHING' as const,
@@ -135,6 +125,8 @@ export class LifecycleService {
       );
       let commandId: string | null = null;
       if (decision.kind === 'apply') {
+        // Not the victim's own process if another one lives: it would not see the end.
+        const executor = await findLiveProcessInstance(tx, row.agent_id, row.id, null);
         const metadata: TerminateInstanceMetadata = {
           instance_id: row.id,
           cloud_instance_id: row.cloud_instance_id,
@@ -150,6 +142,7 @@ export class LifecycleService {
           request_id: requestId,
           metadata,
           expires_at: new Date(now.getTime() + this.ctx.timings.commandTtlMs),
+          executor_instance_id: executor,
         });
         commandId = cmd.id;
       }
@@ -173,6 +166,7 @@ export class LifecycleService {
         { type: 'confirm_launch', cloud_instance_id: req.cloud_instance_id, at: now, source: 'agent' },
         `agent:${agentId}`,
       );
+      if (decision.kind === 'apply') await this.switches.onInstanceChanged(tx, row.id);
       return { instance_id: row.id, status: row.status, outcome: outcomeOf(decision.kind) };
     });
   }
@@ -204,6 +198,7 @@ export class LifecycleService {
         },
         `agent:${agentId}`,
       );
+      if (decision.kind === 'apply') await this.switches.onInstanceChanged(tx, row.id);
       return { instance_id: row.id, status: row.status, outcome: outcomeOf(decision.kind) };
     });
   }
@@ -249,6 +244,7 @@ export class LifecycleService {
               },
               actor,
             );
+            await this.switches.onInstanceChanged(tx, locked.id);
           } else if (cloudId && !locked.cloud_instance_id) {
             // Not a status change: the dashboard learns the cloud id while LAUNCHING.
             const updated = await updateInstance(
@@ -276,6 +272,18 @@ export class LifecycleService {
           );
         }
       }
+      if (cmd.command_type === 'PROMOTE_REPLICA') {
+        const m = PromoteReplicaMetadata.safeParse(cmd.metadata);
+        if (m.success) {
+          await this.switches.onPromoteResult(tx, m.data.switch_id, {
+            success: body.success,
+            errorCode: body.result?.error_code ?? 'PromoteFailed',
+            message: body.message ?? null,
+            cutoverStartedAt: dateOrNull(body.result?.cutover_started_at),
+            cutoverCompletedAt: dateOrNull(body.result?.cutover_completed_at),
+          });
+        }
+      }
       await appendEvent(tx, cmd.client_id, 'COMMAND_EXECUTED', {
         command_id: cmd.id,
         agent_id: agentId,
@@ -289,6 +297,8 @@ export class LifecycleService {
     });
   }
 }
+
+const dateOrNull = (s: string | undefined) => (s ? new Date(s) : null);
 
 function outcomeOf(kind: 'apply' | 'duplicate' | 'late'): ConfirmationResponse['outcome'] {
   return kind === 'apply' ? 'applied' : kind;

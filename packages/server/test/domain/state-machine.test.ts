@@ -7,6 +7,7 @@ import {
   type InstanceState,
   isFinal,
   isLegal,
+  type StatusAction,
   streamTypeFor,
   TRANSITIONS,
 } from '../../src/domain/state-machine.ts';
@@ -47,6 +48,7 @@ const DOCUMENTED: Record<string, Partial<Record<InstanceStatus | 'none', Instanc
   mark_online: { OFFLINE: 'RUNNING' },
   request_promote: { RUNNING: 'PROMOTING' },
   confirm_promote: { PROMOTING: 'RUNNING' },
+  abort_promote: { PROMOTING: 'RUNNING' },
 };
 
 /** Confirmations report what the cloud did: never refused, only recorded (invariant 3). */
@@ -99,6 +101,10 @@ function action(type: Action['type'], cloudId = 'i-0aaa'): Action {
       return { type, at: AT, source: 'backend', reason: 'manual' };
     case 'confirm_promote':
       return { type, at: AT, source: 'new_primary_confirmation' };
+    case 'abort_promote':
+      return { type, at: AT, source: 'backend', error_code: 'SwitchTimeout' };
+    case 'demote':
+      return { type, at: AT, source: 'backend', switch_id: 's-1' };
   }
 }
 
@@ -109,7 +115,7 @@ describe('transition table', () => {
     for (const [act, cells] of Object.entries(DOCUMENTED)) {
       for (const from of [null, ...STATUSES]) {
         const expected = cells[from ?? 'none'] ?? null;
-        expect(isLegal(act as Action['type'], from), `${act} from ${from}`).toBe(expected);
+        expect(isLegal(act as StatusAction, from), `${act} from ${from}`).toBe(expected);
       }
     }
     // No row in the code that the documentation does not have.
@@ -210,7 +216,7 @@ describe('TERMINATED is final', () => {
     for (const s of STATUSES.filter((x) => x !== 'TERMINATED')) expect(isFinal(s)).toBe(false);
     for (const act of ACTIONS) {
       for (const role of ROLES) {
-        expect(isLegal(act, 'TERMINATED')).toBeNull();
+        expect(isLegal(act as StatusAction, 'TERMINATED')).toBeNull();
         const d = decide(state('TERMINATED', { role }), action(act));
         expect(d.kind, act).not.toBe('apply');
       }
@@ -268,5 +274,32 @@ describe('roles', () => {
 describe('stream events', () => {
   it('names one stream event per status', () => {
     for (const s of STATUSES) expect(streamTypeFor(s)).toBe(STREAM_FOR[s]);
+  });
+});
+
+describe('role changes', () => {
+  it('demotes a live PRIMARY to ZOMBIE without touching its status, once', () => {
+    for (const from of STATUSES.filter((x) => !isFinal(x))) {
+      const d = decide(state(from, { role: 'PRIMARY' }), action('demote'));
+      expect(d.kind, from).toBe('apply');
+      if (d.kind !== 'apply') continue;
+      expect(d.patch).toEqual({ role: 'ZOMBIE' });
+      expect(d.lifecycle.event_type).toBe('DEMOTED');
+      expect(d.stream).toBe('INSTANCE_UPDATED');
+    }
+    expect(decide(state('RUNNING', { role: 'ZOMBIE' }), action('demote')).kind).toBe('duplicate');
+    expect(decide(state('RUNNING', { role: 'REPLICA' }), action('demote')).kind).toBe('reject');
+    expect(decide(state('TERMINATED', { role: 'PRIMARY' }), action('demote')).kind).toBe('reject');
+    expect(isLegal('demote' as never, 'RUNNING')).toBeNull();
+  });
+
+  it('promotes only a REPLICA, and makes it PRIMARY only on confirmation', () => {
+    expect(decide(state('RUNNING', { role: 'PRIMARY' }), action('request_promote')).kind).toBe('reject');
+    const promoting = decide(state('RUNNING', { role: 'REPLICA' }), action('request_promote'));
+    expect(promoting.kind === 'apply' && promoting.patch).toEqual({ status: 'PROMOTING' });
+    const confirmed = decide(state('PROMOTING', { role: 'REPLICA' }), action('confirm_promote'));
+    expect(confirmed.kind === 'apply' && confirmed.patch).toEqual({ status: 'RUNNING', role: 'PRIMARY' });
+    const aborted = decide(state('PROMOTING', { role: 'REPLICA' }), action('abort_promote'));
+    expect(aborted.kind === 'apply' && aborted.patch).toEqual({ status: 'RUNNING' });
   });
 });

@@ -20,7 +20,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const deps = () => ({ ctx: t.server.ctx, agents: t.server.agents });
+const deps = () => t.server.jobDeps;
 const advance = (seconds: number) => {
   clock += seconds * 1000;
 };

@@ -34,7 +34,7 @@ describe('heartbeat monitor after a server restart', () => {
 
     clock += 600_000; // down for 10 minutes, far past the 3-minute timeout
     server = await start();
-    const deps = { ctx: server.server.ctx, agents: server.server.agents };
+    const deps = server.server.jobDeps;
     await runJobOnce('heartbeat-monitor', deps);
     const status = async () =>
       (await server.request('GET', `/api/client/instances/${instance_id}`, { token: tenant.token })).body

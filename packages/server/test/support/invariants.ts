@@ -110,7 +110,20 @@ export async function findViolations(db: Db, clientId: string): Promise<string[]
     // Invariant 5: each change has its outbox event and audit entry, written by the same
     // transaction as the lifecycle event (same xmin), in the same order.
     const stream = outbox.filter((o) => o.data.instance_id === inst.id && o.type !== 'INSTANCE_UPDATED');
-    const audits = audit.filter((a) => a.entity_id === inst.id);
+    // Role-only changes (a primary demoted to ZOMBIE by a switch) keep the status: they are
+    // checked on their own below, not paired with status changes.
+    const audits = audit.filter((a) => a.entity_id === inst.id && a.action !== 'demote');
+    const demotions = events.filter((e) => e.event_type === 'DEMOTED');
+    const demoteAudits = audit.filter((a) => a.entity_id === inst.id && a.action === 'demote');
+    if (demotions.length !== demoteAudits.length || demotions.length > 1)
+      bad.push(`${tag}: ${demotions.length} DEMOTED events, ${demoteAudits.length} demote audits`);
+    demotions.forEach((d, n) => {
+      if (demoteAudits[n]?.xid !== d.xid) bad.push(`${tag}: DEMOTED and its audit in different transactions`);
+      const updated = outbox.some(
+        (o) => o.xid === d.xid && o.type === 'INSTANCE_UPDATED' && o.data.instance_id === inst.id,
+      );
+      if (!updated) bad.push(`${tag}: DEMOTED without its INSTANCE_UPDATED event`);
+    });
     if (stream.length !== changes.length)
       bad.push(`${tag}: ${changes.length} changes but ${stream.length} outbox events`);
     if (audits.length !== changes.length)

@@ -9,6 +9,8 @@ import {
   HeartbeatResponse,
   InstanceLaunchedRequest,
   InstanceTerminatedRequest,
+  JoinRequest,
+  JoinResponse,
   NoticeResponse,
   PendingCommandsQuery,
   PendingCommandsResponse,
@@ -68,6 +70,20 @@ export const agentRoutes =
     );
 
     app.post(
+      '/api/agents/join',
+      {
+        schema: {
+          tags: ['agent'],
+          summary:
+            'The agent on an instance the product launched joins its workload with the one-time token from the user data',
+          body: JoinRequest,
+          response: { 200: JoinResponse, ...errors },
+        },
+      },
+      async (request) => agents.join(request.body),
+    );
+
+    app.post(
       '/api/agents/:agent_id/heartbeat',
       {
         schema: {
@@ -96,7 +112,7 @@ export const agentRoutes =
         },
       },
       async (request) => {
-        const { agentId } = requireAgent(request, request.params.agent_id);
+        const { agentId, instanceId } = requireAgent(request, request.params.agent_id);
         const { wait, limit } = request.query;
         const deadline = Date.now() + wait * 1000;
         const abort = new AbortController();
@@ -109,6 +125,7 @@ export const agentRoutes =
             ctx.timings.commandLeaseMs,
             limit,
             ctx.now(),
+            instanceId,
           );
           const remaining = deadline - Date.now();
           if (claimed.length > 0 || remaining <= 0 || abort.signal.aborted) {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AgentList,
   ErrorBody,
@@ -28,8 +27,7 @@ import type { ServiceContext } from '../../services/context.ts';
 import type { InsightService } from '../../services/insight-service.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import { toInstanceJson } from '../../views/instance.ts';
-import { requireClient } from '../auth.ts';
-import { idempotencyKeyOf } from '../idempotency.ts';
+import { requestIdOf, tenantOf } from '../client-request.ts';
 
 const errors = {
   400: ErrorBody,
@@ -40,7 +38,6 @@ const errors = {
   422: ErrorBody,
 };
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const AWS_TOKEN_RE = /^[\x21-\x7e]{1,64}$/;
 
 export interface ClientRouteDeps {
   ctx: ServiceContext;
@@ -53,18 +50,12 @@ export interface ClientRouteDeps {
 export const clientRoutes =
   ({ ctx, clients, lifecycle, agents, insights }: ClientRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    const tenant = (request: Parameters<typeof requireClient>[0]) =>
-      requireClient(request, async (id) => Boolean(await clients.get(id)));
+    const tenant = tenantOf(clients);
     // Unknown and foreign ids both answer 404; a malformed one too, without touching the DB.
     const ownInstance = async (clientId: string, id: string) => {
       const row = UUID_RE.test(id) ? await getInstance(ctx.db.kysely, clientId, id) : undefined;
       if (!row) throw notFound('instance', id);
       return row;
-    };
-    // The command's request id becomes RunInstances' ClientToken (≤ 64 ASCII characters).
-    const requestIdOf = (request: Parameters<typeof idempotencyKeyOf>[0]) => {
-      const key = idempotencyKeyOf(request);
-      return key && AWS_TOKEN_RE.test(key) ? key : randomUUID();
     };
 
     app.get(

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { CommandPriority } from '@spot/contract';
+import type { Tx } from '../db/executor.ts';
+import { type AgentConfigRow, listAgentsInMode } from '../repositories/agent-configs.ts';
+import { listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
+import { latestSpotPrice } from '../repositories/pool-prices.ts';
+import { findOpenSwitchForAgent, listStaleSwitches } from '../repositories/switches.ts';
+import type { ServiceContext } from './context.ts';
+import { launchManagedInstance } from './managed-launch.ts';
+import type { SwitchCoordinator } from './switch-coordinator.ts';
+
+/**
+ * The scheduled upkeep of moving workloads: stuck switches are failed, former primaries
+ * that outlived their termination are terminated, and manual_replica workloads keep
+ * exactly one replica. Each runs in a job's transaction (jobs/catalog.ts).
+ */
+export class FleetKeeper {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly switches: SwitchCoordinator,
+  ) {}
+
+  async failStuckSwitches(tx: Tx): Promise<number> {
+    const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.switchTimeoutMs);
+    let n = 0;
+    for (const sw of await listStaleSwitches(tx, cutoff)) if (await this.switches.timeOut(tx, sw.id)) n++;
+    return n;
+  }
+
+  /** A ZOMBIE still RUNNING/OFFLINE past the grace period (its terminate was lost or failed). */
+  async reapZombies(tx: Tx): Promise<number> {
+    const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.zombieGraceMs);
+    const rows = await tx
+      .selectFrom('instances')
+      .select('id')
+      .where('role', '=', 'ZOMBIE')
+      .where('status', 'in', ['RUNNING', 'OFFLINE'])
+      .where('updated_at', '<', cutoff)
+      .limit(200)
+      .execute();
+    let n = 0;
+    for (const { id } of rows) {
+      const z = await lockInstance(tx, id);
+      if (z?.role !== 'ZOMBIE' || !['RUNNING', 'OFFLINE'].includes(z.status)) continue;
+      if (
+        await this.switches.terminate(
+          tx,
+          z,
+          null,
+          'cleanup',
+          'zombie outlived its termination',
+          'system:zombie-reaper',
+        )
+      )
+        n++;
+    }
+    return n;
+  }
+
+  /** manual_replica: exactly one live replica in a pool other than the primary's, recreated when lost. */
+  async keepReplicas(tx: Tx): Promise<number> {
+    let n = 0;
+    for (const config of await listAgentsInMode(tx, 'manual_replica'))
+      n += await this.keepReplica(tx, config);
+    return n;
+  }
+
+  private async keepReplica(tx: Tx, config: AgentConfigRow): Promise<number> {
+    const agent = await tx
+      .selectFrom('agents')
+      .selectAll()
+      .where('id', '=', config.agent_id)
+      .forNoKeyUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    if (!agent) return 0;
+    // A switch in progress owns the workload's instances until it ends.
+    if (await findOpenSwitchForAgent(tx, agent.id)) return 0;
+    const live = await listAgentInstancesIn(tx, agent.id, ['LAUNCHING', 'RUNNING', 'PROMOTING', 'OFFLINE']);
+    const primary = live.find((i) => i.role === 'PRIMARY');
+    if (primary?.status !== 'RUNNING') return 0;
+    const replicas = live.filter((i) => i.role === 'REPLICA').sort((a, b) => +a.created_at - +b.created_at);
+    if (replicas.length > 1) {
+      // Keep the oldest live one; retire the others.
+      let n = 0;
+      for (const extra of replicas.slice(1)) {
+        const locked = await lockInstance(tx, extra.id);
+        if (
+          locked &&
+          (await this.switches.terminate(
+            tx,
+            locked,
+            primary.id,
+            'cleanup',
+            'surplus replica',
+            'system:replica-keeper',
+          ))
+        )
+          n++;
+      }
+      return n;
+    }
+    if (replicas.length === 1) return 0;
+    const pool = await this.pickReplicaPool(tx, agent.client_id, config, primary);
+    if (!pool) return 0;
+    await launchManagedInstance(tx, this.ctx, {
+      clientId: agent.client_id,
+      agent,
+      role: 'REPLICA',
+      market: 'spot',
+      instanceType: pool.instance_type,
+      availabilityZone: pool.availability_zone,
+      region: primary.region ?? agent.region,
+      priority: CommandPriority.DECISION_URGENT,
+      requestId: randomUUID(),
+      source: 'backend',
+      reason: 'manual',
+      metadata: { actor: 'system:replica-keeper', mode: 'manual_replica' },
+      at: this.ctx.now(),
+    });
+    return 1;
+  }
+
+  /** The cheapest known candidate pool that is not the primary's (unpriced ones last, in config order). */
+  private async pickReplicaPool(
+    tx: Tx,
+    clientId: string,
+    config: AgentConfigRow,
+    primary: { instance_type: string; availability_zone: string | null },
+  ): Promise<{ instance_type: string; availability_zone: string } | null> {
+    const candidates = (
+      (config.candidate_pools as Array<{ instance_type: string; availability_zone: string }>) ?? []
+    ).filter(
+      (p) =>
+        !(p.instance_type === primary.instance_type && p.availability_zone === primary.availability_zone),
+    );
+    let best: { pool: (typeof candidates)[number]; price: number } | null = null;
+    for (const pool of candidates) {
+      const price =
+        (await latestSpotPrice(tx, clientId, pool.instance_type, pool.availability_zone)) ?? Infinity;
+      if (!best || price < best.price) best = { pool, price };
+    }
+    return best?.pool ?? null;
+  }
+}
