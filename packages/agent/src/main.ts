@@ -1,3 +1,4 @@
+import { parseBootstrapUserData } from '@spot/contract';
 import { createEc2Client, Ec2Adapter, type Ec2Port } from './aws/ec2-adapter.ts';
 import { CommandRunner } from './commands/command-runner.ts';
 import type { CommandContext } from './commands/context.ts';
@@ -65,6 +66,10 @@ export async function startAgent(
     api,
     log,
     signal: stopLoops.signal,
+    userData: async () => {
+      const text = await imds.get('user-data');
+      return text ? parseBootstrapUserData(text) : null;
+    },
   });
   const agentLog = log.child({ agent_id: state.agent_id });
   agentLog.info(
@@ -102,6 +107,8 @@ export async function startAgent(
     log: agentLog,
     imageId: config.SPOT_IMAGE_ID,
     logicalId: state.logical_id,
+    serverUrl: config.SPOT_SERVER_URL,
+    ownCloudInstanceId: identity.instanceId,
     confirmPollMs: t.confirmPollMs,
     launchTimeoutMs: t.launchTimeoutMs,
     terminateTimeoutMs: t.terminateTimeoutMs,

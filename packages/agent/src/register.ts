@@ -1,3 +1,4 @@
+import type { AgentBootstrap } from '@spot/contract';
 import type { Config } from './config/config.ts';
 import { ConfigError } from './config/config.ts';
 import type { InstanceIdentity } from './imds/identity.ts';
@@ -21,6 +22,8 @@ export async function ensureRegistered(opts: {
   api: AgentApi;
   log: Logger;
   signal: AbortSignal;
+  /** The bootstrap in IMDS user-data, if any (where a launched instance's join token is). */
+  userData?: () => Promise<AgentBootstrap | null>;
 }): Promise<{ state: AgentState; reused: boolean }> {
   const { config, identity, store, api, log } = opts;
   const saved = await store.loadState();
@@ -31,6 +34,10 @@ export async function ensureRegistered(opts: {
     api.setIdentity(saved.agent_id, saved.agent_token);
     return { state: saved, reused: true };
   }
+  // A fresh instance the product launched: join its workload with the one-time token.
+  const joinToken =
+    config.SPOT_JOIN_TOKEN ?? (saved ? undefined : (await opts.userData?.().catch(() => null))?.joinToken);
+  if (joinToken && !(saved && sameHost)) return join(opts, joinToken);
   const clientToken = config.SPOT_CLIENT_TOKEN;
   if (!clientToken) {
     throw new ConfigError(
@@ -66,6 +73,49 @@ export async function ensureRegistered(opts: {
         ),
     },
   );
+  const state: AgentState = {
+    agent_id: answer.agent_id,
+    agent_token: answer.agent_token,
+    server_url: config.SPOT_SERVER_URL,
+    logical_id: answer.logical_id,
+    cloud_instance_id: identity.instanceId,
+    instance_id: answer.instance_id,
+  };
+  await store.saveState(state);
+  api.setIdentity(state.agent_id, state.agent_token);
+  return { state, reused: false };
+}
+
+const retryForever = (log: Logger, signal: AbortSignal, what: string) => ({
+  retries: Number.POSITIVE_INFINITY,
+  baseMs: 500,
+  capMs: 30_000,
+  isRetryable: isTransient,
+  signal,
+  onRetry: (err: unknown, attempt: number, delay: number) =>
+    log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message }, `${what} failed; retrying`),
+});
+
+async function join(
+  opts: Parameters<typeof ensureRegistered>[0],
+  joinToken: string,
+): Promise<{ state: AgentState; reused: boolean }> {
+  const { config, identity, store, api, log } = opts;
+  const answer = await withRetry(
+    () =>
+      api.join(
+        {
+          join_token: joinToken,
+          cloud_instance_id: identity.instanceId,
+          instance_type: identity.instanceType,
+          availability_zone: identity.availabilityZone,
+          agent_version: AGENT_VERSION,
+        },
+        opts.signal,
+      ),
+    retryForever(log, opts.signal, 'joining the workload'),
+  );
+  log.info({ logical_id: answer.logical_id, role: answer.role }, 'joined the workload');
   const state: AgentState = {
     agent_id: answer.agent_id,
     agent_token: answer.agent_token,

@@ -1,4 +1,5 @@
 import type { Command } from '@spot/contract';
+import { parseBootstrapUserData } from '@spot/contract';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CommandRunner } from '../src/commands/command-runner.ts';
@@ -60,6 +61,8 @@ describe('command executors', () => {
       log,
       imageId: 'ami-0123456789abcdef0',
       logicalId: 'web-1',
+      serverUrl: 'http://server.test:8080',
+      ownCloudInstanceId: 'i-0own',
       confirmPollMs: 1,
       launchTimeoutMs: 2_000,
       terminateTimeoutMs: 2_000,
@@ -233,10 +236,67 @@ describe('command executors', () => {
     expect(ec2.calls).toContain('terminate:i-00000001');
   });
 
-  it('an unsupported command type gets a clear failed result', async () => {
-    await run({ ...launch('s1'), command_type: 'PROMOTE_REPLICA' });
-    expect(reports[0]).toMatchObject({
-      body: { success: false, result: { error_code: 'UnsupportedCommand' } },
+  it('puts the bootstrap with the join token in the user data of an instance it launches', async () => {
+    await run(launch('u1', { join_token: 'soj_abcdefghijklmnopqrstuvwxyz' }));
+    const [id] = [...ec2.userData.keys()];
+    const boot = parseBootstrapUserData(ec2.userData.get(id!) ?? '');
+    expect(boot).toEqual({
+      serverUrl: 'http://server.test:8080',
+      joinToken: 'soj_abcdefghijklmnopqrstuvwxyz',
+      logicalId: 'web-1',
+    });
+    await run(launch('u2'));
+    expect(ec2.userData.size).toBe(1);
+  });
+
+  const promote = (id: string, over: Record<string, unknown> = {}): Command => ({
+    id,
+    command_type: 'PROMOTE_REPLICA',
+    priority: 75,
+    request_id: `promote:${id}`,
+    metadata: {
+      switch_id: 'sw-1',
+      instance_id: 'inst-new',
+      cloud_instance_id: 'i-0own',
+      from_instance_id: 'inst-old',
+      from_cloud_instance_id: 'i-0old',
+      elastic_ip_allocation_id: 'eipalloc-0a1',
+      ...over,
+    },
+    created_at: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('promotion moves the Elastic IP to its own instance and reports the cut-over window', async () => {
+    ec2.addresses.set('eipalloc-0a1', 'i-0old');
+    await run(promote('p1'));
+    expect(ec2.addresses.get('eipalloc-0a1')).toBe('i-0own');
+    expect(reports[0]).toMatchObject({ kind: 'command-result', commandId: 'p1', body: { success: true } });
+    const result = (reports[0] as { body: { result: Record<string, string> } }).body.result;
+    expect(Date.parse(result.cutover_completed_at!)).toBeGreaterThanOrEqual(
+      Date.parse(result.cutover_started_at!),
+    );
+  });
+
+  it('promotion without an Elastic IP succeeds at once; one aimed at another instance or refused by AWS fails', async () => {
+    await run(promote('p2', { elastic_ip_allocation_id: null }));
+    expect(reports.at(-1)).toMatchObject({ body: { success: true } });
+    expect(ec2.calls.some((c) => c.startsWith('associate:'))).toBe(false);
+
+    await run(promote('p3', { cloud_instance_id: 'i-0else' }));
+    expect(reports.at(-1)).toMatchObject({
+      body: { success: false, result: { error_code: 'NotTheTarget' } },
+    });
+
+    ec2.associateError = Object.assign(new Error('no such address'), {
+      name: 'InvalidAllocationID.NotFound',
+    });
+    await run(promote('p4'));
+    expect(reports.at(-1)).toMatchObject({
+      body: { success: false, result: { error_code: 'InvalidAllocationID.NotFound' } },
+    });
+    await run(promote('p5', { switch_id: 42 }));
+    expect(reports.at(-1)).toMatchObject({
+      body: { success: false, result: { error_code: 'InvalidCommand' } },
     });
   });
 });

@@ -9,6 +9,10 @@ export class FakeEc2 implements Ec2Port {
   readonly calls: string[] = [];
   runError: Error | null = null;
   terminateError: Error | null = null;
+  associateError: Error | null = null;
+  /** allocation id → cloud instance id, as AssociateAddress left it. */
+  readonly addresses = new Map<string, string>();
+  readonly userData = new Map<string, string>();
   /** States a new instance goes through, one per describe. */
   bootScript = ['pending', 'running'];
   private n = 0;
@@ -28,7 +32,15 @@ export class FakeEc2 implements Ec2Port {
       clientToken: spec.clientToken,
       script: [...this.bootScript],
     });
+    if (spec.userData) this.userData.set(id, spec.userData);
     return id;
+  }
+
+  async associateAddress(allocationId: string, id: string): Promise<string> {
+    this.calls.push(`associate:${allocationId}:${id}`);
+    if (this.associateError) throw this.associateError;
+    this.addresses.set(allocationId, id);
+    return `eipassoc-${this.addresses.size}`;
   }
 
   async terminateInstance(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 export * from './admin.ts';
 export * from './agents.ts';
+export * from './bootstrap.ts';
 export * from './common.ts';
 export * from './enums.ts';
 export * from './events.ts';

@@ -37,3 +37,16 @@ describe('contract schemas', () => {
     ).toBe(false);
   });
 });
+
+describe('agent bootstrap user data', () => {
+  it('round-trips, refuses values a shell would need quoting for, and ignores foreign user data', async () => {
+    const { buildBootstrapUserData, parseBootstrapUserData } = await import('../src/bootstrap.ts');
+    const b = { serverUrl: 'http://127.0.0.1:8080', joinToken: 'soj_abc-DEF_123', logicalId: 'web-1' };
+    const text = buildBootstrapUserData(b);
+    expect(text.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(parseBootstrapUserData(text)).toEqual(b);
+    expect(() => buildBootstrapUserData({ ...b, logicalId: 'web 1; rm -rf /' })).toThrow(/safely/);
+    expect(parseBootstrapUserData('#!/bin/sh\nexport SPOT_JOIN_TOKEN=x\n')).toBeNull();
+    expect(parseBootstrapUserData(text.replace(/export SPOT_LOGICAL_ID=.*\n/, ''))).toBeNull();
+  });
+});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  AssociateAddressCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
   EC2Client,
@@ -42,6 +43,8 @@ export interface LaunchSpec {
   clientToken: string;
   logicalId: string;
   instanceId: string;
+  /** Plain text; base64-encoded for RunInstances here. */
+  userData?: string;
 }
 
 export interface SpotPrice {
@@ -56,6 +59,8 @@ export interface SpotPrice {
 export interface Ec2Port {
   runInstance(spec: LaunchSpec): Promise<string>;
   terminateInstance(cloudInstanceId: string): Promise<void>;
+  /** Moves an Elastic IP to the instance (AllowReassociation: taken from wherever it is). */
+  associateAddress(allocationId: string, cloudInstanceId: string): Promise<string>;
   describeInstances(ids: string[]): Promise<InstanceView[]>;
   describeTagged(filters: Record<string, string>): Promise<InstanceView[]>;
   spotPriceHistory(
@@ -89,6 +94,7 @@ export class Ec2Adapter implements Ec2Port {
       // The same command retried (or redelivered after a restart) gets the same instance.
       ClientToken: clientTokenFor(spec.clientToken),
       ...(spec.availabilityZone ? { Placement: { AvailabilityZone: spec.availabilityZone } } : {}),
+      ...(spec.userData ? { UserData: Buffer.from(spec.userData, 'utf8').toString('base64') } : {}),
       ...(spec.market === 'spot'
         ? {
             InstanceMarketOptions: {
@@ -113,6 +119,17 @@ export class Ec2Adapter implements Ec2Port {
     if (!id)
       throw Object.assign(new Error('RunInstances returned no instance'), { name: 'NoInstanceReturned' });
     return id;
+  }
+
+  async associateAddress(allocationId: string, cloudInstanceId: string): Promise<string> {
+    const out = await this.client.send(
+      new AssociateAddressCommand({
+        AllocationId: allocationId,
+        InstanceId: cloudInstanceId,
+        AllowReassociation: true,
+      }),
+    );
+    return out.AssociationId ?? '';
   }
 
   async terminateInstance(cloudInstanceId: string): Promise<void> {

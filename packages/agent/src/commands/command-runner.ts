@@ -3,13 +3,16 @@ import type { Journal } from '../state-store/journal.ts';
 import type { Logger } from '../util/logger.ts';
 import type { CommandContext } from './context.ts';
 import { executeLaunch } from './launch.ts';
+import { executePromote } from './promote.ts';
 import { executeTerminate } from './terminate.ts';
 
 type Executor = (command: Command, ctx: CommandContext) => Promise<void>;
 
-const EXECUTORS: Partial<Record<Command['command_type'], Executor>> = {
+/** Every command type has its executor: a new type in the contract fails the build here. */
+const EXECUTORS: Record<Command['command_type'], Executor> = {
   LAUNCH_INSTANCE: executeLaunch,
   TERMINATE_INSTANCE: executeTerminate,
+  PROMOTE_REPLICA: executePromote,
 };
 
 /**
@@ -92,19 +95,6 @@ export class CommandRunner {
   }
 
   private async execute(command: Command): Promise<void> {
-    const executor = EXECUTORS[command.command_type];
-    if (!executor) {
-      await this.ctx.report({
-        kind: 'command-result',
-        commandId: command.id,
-        body: {
-          success: false,
-          message: `this agent does not implement ${command.command_type}`,
-          result: { error_code: 'UnsupportedCommand' },
-        },
-      });
-      return;
-    }
-    await executor(command, this.ctx);
+    await EXECUTORS[command.command_type](command, this.ctx);
   }
 }

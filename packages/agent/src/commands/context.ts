@@ -13,6 +13,10 @@ export interface CommandContext {
   log: Logger;
   imageId: string;
   logicalId: string;
+  /** Where the agents on instances we launch find the server (goes into their user data). */
+  serverUrl: string;
+  /** The EC2 instance this agent runs on (a promotion must be aimed at it). */
+  ownCloudInstanceId: string;
   confirmPollMs: number;
   launchTimeoutMs: number;
   terminateTimeoutMs: number;

@@ -1,4 +1,4 @@
-import { type Command, LaunchInstanceMetadata } from '@spot/contract';
+import { buildBootstrapUserData, type Command, LaunchInstanceMetadata } from '@spot/contract';
 import { awsFailure } from '../aws/errors.ts';
 import type { CommandContext } from './context.ts';
 import { waitForState } from './wait-for-state.ts';
@@ -34,6 +34,16 @@ export async function executeLaunch(command: Command, ctx: CommandContext): Prom
       clientToken: command.request_id,
       logicalId: m.logical_id || ctx.logicalId,
       instanceId: m.instance_id,
+      // The new instance runs its own agent, which joins this workload with the token.
+      ...(m.join_token
+        ? {
+            userData: buildBootstrapUserData({
+              serverUrl: ctx.serverUrl,
+              joinToken: m.join_token,
+              logicalId: m.logical_id || ctx.logicalId,
+            }),
+          }
+        : {}),
     });
   } catch (err) {
     const f = awsFailure(err);

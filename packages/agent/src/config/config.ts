@@ -50,6 +50,11 @@ export const ConfigSchema = z.object({
     .transform((u) => u.replace(/\/+$/, '')),
   /** Needed only for the first registration; never logged. */
   SPOT_CLIENT_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  /**
+   * One-time token to join an existing workload (set by the user data of an instance the
+   * product launched); never logged. Without it the agent also looks in IMDS user-data.
+   */
+  SPOT_JOIN_TOKEN: z.string().min(20, 'must be at least 20 characters').optional(),
   SPOT_LOGICAL_ID: Name.optional(),
   SPOT_POOLS: pools.default([]),
   SPOT_AGENT_STATE_DIR: z.string().min(1).default('./.spot-agent'),

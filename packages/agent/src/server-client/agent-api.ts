@@ -3,6 +3,7 @@ import type {
   HeartbeatRequest,
   InstanceLaunchedRequest,
   InstanceTerminatedRequest,
+  JoinRequest,
   PricingReportRequest,
   RebalanceNoticeRequest,
   RegisterRequest,
@@ -12,6 +13,7 @@ import {
   CommandResultResponse,
   ConfirmationResponse,
   HeartbeatResponse,
+  JoinResponse,
   NoticeResponse,
   PendingCommandsResponse,
   PricingReportResponse,
@@ -38,6 +40,11 @@ export class AgentApi {
   setIdentity(agentId: string, agentToken: string): void {
     this.agentId = agentId;
     this.agentToken = agentToken;
+  }
+
+  /** Joins the workload of the instance we run on with the one-time token from the user data. */
+  join(body: JoinRequest, signal?: AbortSignal) {
+    return this.http.request('POST', '/api/agents/join', JoinResponse, { body, signal });
   }
 
   register(clientToken: string, body: RegisterRequest, signal?: AbortSignal) {
