@@ -1,4 +1,4 @@
-import type { Instance, StreamEvent, StreamEventType } from '@spot/contract';
+import type { Instance, StreamEvent, StreamEventType, SwitchView } from '@spot/contract';
 
 let n = 0;
 export const uuid = (i = ++n) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -40,4 +40,36 @@ export function instEvent(i: Instance, seq: number): StreamEvent {
   const type =
     i.status === 'TERMINATED' ? 'INSTANCE_TERMINATED' : (`INSTANCE_${i.status}` as StreamEventType);
   return ev(type, i as unknown as Record<string, unknown>, seq);
+}
+
+/** A switch as GET /api/client/switches and the SWITCH_* events carry it. */
+export function switchView(over: Partial<SwitchView> = {}): SwitchView {
+  return {
+    switch_id: uuid(),
+    agent_id: AGENT,
+    trigger: 'manual',
+    status: 'IN_PROGRESS',
+    phase: 'launching',
+    from_instance_id: null,
+    to_instance_id: null,
+    from_pool: { instance_type: 't3.medium', availability_zone: 'us-east-1a', market: 'spot' },
+    to_pool: { instance_type: 'm5.large', availability_zone: 'us-east-1b', market: 'spot' },
+    from_price: 0.0416,
+    to_price: 0.035,
+    requested_at: '2026-11-24T10:00:00.000Z',
+    completed_at: null,
+    downtime_seconds: null,
+    error_code: null,
+    error_message: null,
+    reason: null,
+    ...over,
+  };
+}
+
+export function switchEvent(
+  type: 'SWITCH_STARTED' | 'SWITCH_COMPLETED' | 'SWITCH_FAILED',
+  sw: SwitchView,
+  seq: number,
+): StreamEvent {
+  return ev(type, sw as unknown as Record<string, unknown>, seq);
 }

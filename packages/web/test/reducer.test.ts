@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { emptyFleet, type FleetState } from '../src/store/fleet-state';
+import { emptyFleet, type FleetState, openSwitchOf, primaryOf } from '../src/store/fleet-state';
 import {
   applyAgents,
   applyEvent,
   applyInterruptions,
   applyLatestPrices,
   applySnapshot,
+  applySwitches,
   beginLaunch,
   beginTerminate,
   launchAccepted,
@@ -13,7 +14,7 @@ import {
   terminateAccepted,
 } from '../src/store/reducer';
 import { buildRows } from '../src/store/rows';
-import { AGENT, ev, instance, instEvent, uuid } from './fixtures';
+import { AGENT, ev, instance, instEvent, switchEvent, switchView, uuid } from './fixtures';
 
 const rowsOf = (s: FleetState) => buildRows(s.instances, s.pending, s.agents, s.prices);
 const apply = (s: FleetState, ...events: Parameters<typeof applyEvent>[1][]) => events.reduce(applyEvent, s);
@@ -194,7 +195,7 @@ describe('applyEvent: other events', () => {
     expect(s.notices[0]?.text).toContain('no capacity');
   });
 
-  it('NOTIFICATION, SWITCH_COMPLETED and DECISION_MADE are logged; HEARTBEAT changes nothing', () => {
+  it('NOTIFICATION and DECISION_MADE are logged; a malformed SWITCH_COMPLETED only moves the resume point; HEARTBEAT changes nothing', () => {
     const s0 = emptyFleet();
     expect(applyEvent(s0, ev('HEARTBEAT', {}))).toBe(s0);
     const s = apply(
@@ -204,7 +205,9 @@ describe('applyEvent: other events', () => {
       ev('DECISION_MADE', {}, 3),
     );
     expect(s.notices.map((n) => n.text)).toEqual(['maintenance at noon']);
-    expect(s.activity.map((a) => a.type)).toEqual(['DECISION_MADE', 'SWITCH_COMPLETED', 'NOTIFICATION']);
+    expect(s.activity.map((a) => a.type)).toEqual(['DECISION_MADE', 'NOTIFICATION']);
+    expect(s.switches).toEqual({});
+    expect(s.lastSeq).toBe(3);
   });
 
   it('a non-instance event at or below the last seq is a duplicate and ignored', () => {
@@ -340,5 +343,113 @@ describe('queryRows', () => {
       a.instance_id,
       b.instance_id,
     ]);
+  });
+});
+
+describe('applyEvent: switches', () => {
+  const started = switchView({ switch_id: 'sw-1', to_instance_id: uuid(701) });
+  const completed = {
+    ...started,
+    status: 'COMPLETED' as const,
+    phase: 'completed',
+    completed_at: '2026-11-24T10:01:00.000Z',
+    downtime_seconds: 0.42,
+  };
+  const failed = {
+    ...started,
+    status: 'FAILED' as const,
+    phase: 'failed',
+    completed_at: '2026-11-24T10:01:00.000Z',
+    error_code: 'InsufficientInstanceCapacity',
+    error_message: 'no capacity in us-east-1b',
+  };
+
+  it('SWITCH_STARTED shows the switch in progress; SWITCH_COMPLETED ends it with its downtime', () => {
+    let s = applyEvent(emptyFleet(), switchEvent('SWITCH_STARTED', started, 1));
+    expect(s.switches['sw-1']?.status).toBe('IN_PROGRESS');
+    expect(openSwitchOf(s.switches, AGENT)?.switch_id).toBe('sw-1');
+    expect(s.activity[0]?.text).toContain('started (manual)');
+    expect(s.switchVersion).toBe(0);
+    s = applyEvent(s, switchEvent('SWITCH_COMPLETED', completed, 2));
+    expect(s.switches['sw-1']).toMatchObject({ status: 'COMPLETED', downtime_seconds: 0.42 });
+    expect(openSwitchOf(s.switches, AGENT)).toBeNull();
+    expect(s.activity[0]?.text).toBe('switch of 00000000 to m5.large · us-east-1b completed, downtime 0.42s');
+    expect(s.switchVersion).toBe(1);
+    expect(s.notices).toHaveLength(0);
+  });
+
+  it('SWITCH_FAILED ends it and tells the operator why', () => {
+    const s = apply(
+      emptyFleet(),
+      switchEvent('SWITCH_STARTED', started, 1),
+      switchEvent('SWITCH_FAILED', failed, 2),
+    );
+    expect(s.switches['sw-1']?.status).toBe('FAILED');
+    expect(s.switchVersion).toBe(1);
+    expect(s.notices.map((n) => [n.level, n.text])).toEqual([
+      [
+        'error',
+        'switch of 00000000 to m5.large · us-east-1b failed: InsufficientInstanceCapacity (no capacity in us-east-1b)',
+      ],
+    ]);
+  });
+
+  it('an ended switch never reopens: a late SWITCH_STARTED or a stale list keeps it ended', () => {
+    // The end arrived first (no seq: a resumed stream may deliver out of order across sources).
+    let s = applyEvent(emptyFleet(), ev('SWITCH_COMPLETED', completed as unknown as Record<string, unknown>));
+    const again = applyEvent(s, ev('SWITCH_STARTED', started as unknown as Record<string, unknown>));
+    expect(again).toBe(s);
+    s = applySwitches(s, [started]);
+    expect(s.switches['sw-1']?.status).toBe('COMPLETED');
+    // A list may bring an end the stream did not (missed while offline).
+    const t = applySwitches(applyEvent(emptyFleet(), switchEvent('SWITCH_STARTED', started, 1)), [failed]);
+    expect(t.switches['sw-1']?.status).toBe('FAILED');
+  });
+
+  it('a replayed switch event (seq already applied) changes nothing', () => {
+    const s = apply(
+      emptyFleet(),
+      switchEvent('SWITCH_STARTED', started, 1),
+      switchEvent('SWITCH_COMPLETED', completed, 2),
+    );
+    expect(apply(s, switchEvent('SWITCH_FAILED', failed, 2))).toBe(s);
+  });
+
+  it('INSTANCE_UPDATED with a role change is applied and logged: PRIMARY → ZOMBIE, REPLICA → PRIMARY', () => {
+    const old = instance({
+      instance_id: uuid(710),
+      status: 'RUNNING',
+      role: 'PRIMARY',
+      cloud_instance_id: 'i-0old',
+      version: 2,
+    });
+    const rep = instance({
+      instance_id: uuid(711),
+      status: 'RUNNING',
+      role: 'REPLICA',
+      cloud_instance_id: 'i-0new',
+      version: 2,
+    });
+    let s = apply(emptyFleet(), instEvent(old, 1), instEvent(rep, 2));
+    expect(primaryOf(s.instances, AGENT)?.instance_id).toBe(old.instance_id);
+    s = apply(
+      s,
+      ev('INSTANCE_UPDATED', { ...old, role: 'ZOMBIE', version: 3 }, 3),
+      ev('INSTANCE_UPDATED', { ...rep, role: 'PRIMARY', version: 3 }, 4),
+    );
+    expect(s.instances[old.instance_id]?.role).toBe('ZOMBIE');
+    expect(primaryOf(s.instances, AGENT)?.instance_id).toBe(rep.instance_id);
+    expect(s.activity.slice(0, 2).map((a) => a.text)).toEqual([
+      'i-0new replica → primary',
+      'i-0old primary → zombie',
+    ]);
+    expect(rowsOf(s).find((r) => r.id === old.instance_id)?.role).toBe('ZOMBIE');
+    // The same update replayed changes nothing (version gate).
+    expect(applyEvent(s, ev('INSTANCE_UPDATED', { ...old, role: 'ZOMBIE', version: 3 }, 3)).instances).toBe(
+      s.instances,
+    );
+    // An INSTANCE_UPDATED without a role change stays out of the activity log.
+    const quiet = applyEvent(s, ev('INSTANCE_UPDATED', { ...rep, role: 'PRIMARY', version: 4 }, 5));
+    expect(quiet.activity).toHaveLength(s.activity.length);
   });
 });

@@ -1,17 +1,27 @@
 import type {
+  AgentConfig,
+  AgentConfigUpdate,
   AgentList,
   ClientList,
+  DowntimeAnalytics,
   HistoryResponse,
   InstanceList,
   InterruptionList,
   LaunchRequest,
   LaunchResponse,
   PriceResponse,
+  ReplicaRequest,
+  ReplicaResponse,
   SavingsResponse,
   SessionView,
+  SwitchList,
+  SwitchRequest,
+  SwitchStarted,
   TerminateResponse,
 } from '@spot/contract';
 import { request } from './http';
+
+const agentPath = (agentId: string) => `/api/client/agents/${encodeURIComponent(agentId)}`;
 
 /** The server routes the dashboard uses, typed by the contract (docs/api.md). */
 export const api = {
@@ -39,4 +49,29 @@ export const api = {
   savings: (signal?: AbortSignal) => request<SavingsResponse>('/api/client/savings', { signal }),
   interruptions: (active: boolean, signal?: AbortSignal) =>
     request<InterruptionList>(`/api/client/interruptions?active=${active}`, { signal }),
+
+  // Moving workloads (switching.ts in the contract)
+  agentConfig: (agentId: string, signal?: AbortSignal) =>
+    request<AgentConfig>(`${agentPath(agentId)}/config`, { signal }),
+  putAgentConfig: (agentId: string, body: AgentConfigUpdate) =>
+    request<AgentConfig>(`${agentPath(agentId)}/config`, { method: 'PUT', body }),
+  switchPool: (agentId: string, body: SwitchRequest, idempotencyKey: string) =>
+    request<SwitchStarted>(`${agentPath(agentId)}/switch`, { method: 'POST', body, idempotencyKey }),
+  addReplica: (agentId: string, body: ReplicaRequest, idempotencyKey: string) =>
+    request<ReplicaResponse>(`${agentPath(agentId)}/replicas`, { method: 'POST', body, idempotencyKey }),
+  promote: (instanceId: string, reason: string | undefined, idempotencyKey: string) =>
+    request<SwitchStarted>(`/api/client/instances/${encodeURIComponent(instanceId)}/promote`, {
+      method: 'POST',
+      body: reason ? { reason } : {},
+      idempotencyKey,
+    }),
+  switches: (q: { agent_id?: string; limit?: number; before?: string }, signal?: AbortSignal) => {
+    const params = new URLSearchParams();
+    if (q.agent_id) params.set('agent_id', q.agent_id);
+    params.set('limit', String(q.limit ?? 100));
+    if (q.before) params.set('before', q.before);
+    return request<SwitchList>(`/api/client/switches?${params}`, { signal });
+  },
+  downtime: (hours = 24, signal?: AbortSignal) =>
+    request<DowntimeAnalytics>(`/api/client/analytics/downtime?hours=${hours}`, { signal }),
 };

@@ -19,7 +19,7 @@ export function setActingClient(id: string | null): void {
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT';
   body?: unknown;
   idempotencyKey?: string;
   signal?: AbortSignal;

@@ -1,6 +1,12 @@
 import { api } from '../api/endpoints';
 import { useFleet } from '../store/fleet-store';
-import { applyAgents, applyInterruptions, applyLatestPrices, applySnapshot } from '../store/reducer';
+import {
+  applyAgents,
+  applyInterruptions,
+  applyLatestPrices,
+  applySnapshot,
+  applySwitches,
+} from '../store/reducer';
 import { useSync } from '../store/sync-store';
 import { EventConnection } from './connection';
 
@@ -31,11 +37,13 @@ export function startFleetSync(clientId: string): () => void {
     const seqAtRequest = useFleet.getState().lastSeq;
     loading = (async () => {
       try {
-        const [instances, agents, interruptions, prices] = await Promise.all([
+        const [instances, agents, interruptions, prices, switches] = await Promise.all([
           api.instances(),
           api.agents(),
           api.interruptions(true).catch(() => null),
           api.prices(24).catch(() => null),
+          // Recent switches: one in progress shows on its agent before anyone opens the agent.
+          api.switches({ limit: 100 }).catch(() => null),
         ]);
         if (stopped) return;
         const { update } = useFleet.getState();
@@ -44,6 +52,7 @@ export function startFleetSync(clientId: string): () => void {
           next = applyAgents(next, agents.agents);
           if (interruptions) next = applyInterruptions(next, interruptions.interruptions);
           if (prices) next = applyLatestPrices(next, prices.pools);
+          if (switches) next = applySwitches(next, switches.switches);
           return next;
         });
         useSync.setState({ snapshot: 'ready', snapshotError: null });

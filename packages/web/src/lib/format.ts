@@ -37,3 +37,17 @@ export function formatTime(iso: string | null | undefined): string {
 export function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 8) : id;
 }
+
+/** Short durations (switch downtime) keep their fractions: 0.42s, 3.4s, then as formatDuration. */
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  if (seconds < 1) return `${seconds.toFixed(2)}s`;
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
+  return formatDuration(seconds);
+}
+
+/** Signed percentage, one decimal: "+12.5%", "-3.0%". */
+export function formatPercent(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${v > 0 ? '+' : v < 0 ? '-' : ''}${Math.abs(v).toFixed(1)}%`;
+}

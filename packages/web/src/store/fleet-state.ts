@@ -1,4 +1,4 @@
-import type { AgentView, EmergencyEventData, Instance, InstanceStatus } from '@spot/contract';
+import type { AgentView, EmergencyEventData, Instance, InstanceStatus, SwitchView } from '@spot/contract';
 
 /** An action the operator started whose server confirmation (an SSE event) has not arrived yet. */
 export type PendingAction =
@@ -43,6 +43,10 @@ export interface FleetState {
   pending: Record<string, PendingAction>;
   agents: Record<string, AgentView>;
   emergencies: Record<string, Emergency>;
+  /** Switches seen (GET /api/client/switches and SWITCH_* events), by switch_id; an ended one never reopens. */
+  switches: Record<string, SwitchView>;
+  /** Bumped when a switch ends, so the downtime figures know to refetch. */
+  switchVersion: number;
   /** Latest spot price per pool, keyed by poolKey(). */
   prices: Record<string, PoolPrice>;
   /** Highest stream sequence number applied: the resume point after a dropped connection. */
@@ -60,6 +64,8 @@ export const emptyFleet = (): FleetState => ({
   pending: {},
   agents: {},
   emergencies: {},
+  switches: {},
+  switchVersion: 0,
   prices: {},
   lastSeq: null,
   priceVersion: 0,
@@ -76,3 +82,27 @@ export const TRANSITIONAL: ReadonlySet<InstanceStatus> = new Set(['LAUNCHING', '
 export function canTerminate(i: Pick<Instance, 'status' | 'cloud_instance_id'>): boolean {
   return i.status === 'RUNNING' || i.status === 'OFFLINE' || (i.status === 'FAILED' && !!i.cloud_instance_id);
 }
+
+/** The switch of this agent still in progress, if any (the newest when, unexpectedly, several are). */
+export function openSwitchOf(switches: Record<string, SwitchView>, agentId: string): SwitchView | null {
+  let open: SwitchView | null = null;
+  for (const s of Object.values(switches)) {
+    if (s.agent_id !== agentId || s.status !== 'IN_PROGRESS') continue;
+    if (!open || s.requested_at > open.requested_at) open = s;
+  }
+  return open;
+}
+
+/** The instance serving the workload: its RUNNING PRIMARY, else any non-terminated PRIMARY. */
+export function primaryOf(instances: Record<string, Instance>, agentId: string): Instance | null {
+  let found: Instance | null = null;
+  for (const i of Object.values(instances)) {
+    if (i.agent_id !== agentId || i.role !== 'PRIMARY' || i.status === 'TERMINATED') continue;
+    if (i.status === 'RUNNING') return i;
+    found ??= i;
+  }
+  return found;
+}
+
+export const poolLabel = (p: { instance_type: string; availability_zone: string | null; market?: string }) =>
+  `${p.instance_type}${p.availability_zone ? ` · ${p.availability_zone}` : ''}${p.market === 'on-demand' ? ' (on-demand)' : ''}`;

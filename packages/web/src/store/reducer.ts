@@ -1,13 +1,22 @@
-import type { AgentView, Instance, InterruptionView, StreamEvent } from '@spot/contract';
+import type {
+  AgentView,
+  Instance,
+  InterruptionView,
+  StreamEvent,
+  StreamEventType,
+  SwitchView,
+} from '@spot/contract';
 import {
   AgentStatusChangedData,
   CommandExecutedData,
   EmergencyEventData,
   Instance as InstanceSchema,
-  StreamEventType,
+  SwitchEventData,
 } from '@spot/contract';
+import { assertNever } from '../lib/assert';
+import { formatSeconds } from '../lib/format';
 import type { ActivityItem, FleetState, Notice, PendingAction } from './fleet-state';
-import { poolKey } from './fleet-state';
+import { poolKey, poolLabel } from './fleet-state';
 
 const ACTIVITY_MAX = 100;
 const NOTICES_MAX = 5;
@@ -26,28 +35,34 @@ function priceUpdate(d: Record<string, unknown>) {
   };
 }
 
-// Every instance event of the contract carries the full instance; derived, so a new one is not missed.
-const INSTANCE_EVENTS = new Set<string>(StreamEventType.options.filter((t) => t.startsWith('INSTANCE_')));
+const isInstanceEvent = (type: StreamEventType): boolean => type.startsWith('INSTANCE_');
 
 /**
  * Applies one stream event, purely. Instance events win only with a newer `version` (a
  * reconnect may replay one we had); other events are skipped when their `seq` is not past
- * the last one applied. Malformed payloads change nothing but the resume point.
+ * the last one applied. Malformed payloads change nothing but the resume point. The switch
+ * covers every StreamEventType of the contract: a new type fails the build until handled here.
  */
 export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
   if (event.type === 'HEARTBEAT') return state;
   const seq = event.seq ?? null;
   const seen = seq !== null && state.lastSeq !== null && seq <= state.lastSeq;
   const next: FleetState = seq !== null && !seen ? { ...state, lastSeq: seq } : state;
-
-  if (INSTANCE_EVENTS.has(event.type)) {
-    const parsed = InstanceSchema.safeParse(event.data);
-    if (!parsed.success) return next;
-    return upsertInstance(next, parsed.data, seq, event.type);
-  }
-  if (seen) return state;
+  if (seen && !isInstanceEvent(event.type)) return state;
 
   switch (event.type) {
+    case 'INSTANCE_LAUNCHING':
+    case 'INSTANCE_RUNNING':
+    case 'INSTANCE_PROMOTING':
+    case 'INSTANCE_TERMINATING':
+    case 'INSTANCE_TERMINATED':
+    case 'INSTANCE_OFFLINE':
+    case 'INSTANCE_FAILED':
+    case 'INSTANCE_UPDATED': {
+      const parsed = InstanceSchema.safeParse(event.data);
+      if (!parsed.success) return next;
+      return upsertInstance(next, parsed.data, seq, event.type, event.timestamp);
+    }
     case 'AGENT_STATUS_CHANGED': {
       const p = AgentStatusChangedData.safeParse(event.data);
       if (!p.success) return next;
@@ -111,16 +126,74 @@ export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
       const msg = typeof event.data.message === 'string' ? event.data.message : 'notification';
       return withActivity(addNotice(next, 'info', msg), event, msg);
     }
+    case 'SWITCH_STARTED':
     case 'SWITCH_COMPLETED':
-      return withActivity(next, event, 'pool switch completed');
+    case 'SWITCH_FAILED': {
+      const p = SwitchEventData.safeParse(event.data);
+      if (!p.success) return next;
+      return switchEvent(next, p.data, event);
+    }
     case 'DECISION_MADE':
       return withActivity(next, event, 'decision made');
     default:
-      return next;
+      // HEARTBEAT returned above; anything else the contract adds lands here and fails the build.
+      return assertNever(event.type);
   }
 }
 
-function upsertInstance(state: FleetState, inst: Instance, seq: number | null, type: string): FleetState {
+const ended = (s: SwitchView): boolean => s.status !== 'IN_PROGRESS';
+
+/** An ended switch never goes back to IN_PROGRESS (a replayed SWITCH_STARTED or a stale list). */
+function mergeSwitch(held: SwitchView | undefined, incoming: SwitchView): SwitchView {
+  return held && ended(held) && !ended(incoming) ? held : incoming;
+}
+
+function switchEvent(state: FleetState, sw: SwitchView, event: StreamEvent): FleetState {
+  const held = state.switches[sw.switch_id];
+  const merged = mergeSwitch(held, sw);
+  if (merged === held) return state;
+  const endsNow = ended(merged) && !(held && ended(held));
+  let next: FleetState = {
+    ...state,
+    switches: { ...state.switches, [sw.switch_id]: merged },
+    switchVersion: endsNow ? state.switchVersion + 1 : state.switchVersion,
+  };
+  const who = next.agents[sw.agent_id]?.logical_id ?? sw.agent_id.slice(0, 8);
+  const to = poolLabel(sw.to_pool);
+  switch (merged.status) {
+    case 'IN_PROGRESS':
+      return withActivity(next, event, `switch of ${who} to ${to} started (${sw.trigger})`);
+    case 'COMPLETED': {
+      const down = sw.downtime_seconds === null ? '' : `, downtime ${formatSeconds(sw.downtime_seconds)}`;
+      return withActivity(next, event, `switch of ${who} to ${to} completed${down}`);
+    }
+    case 'FAILED': {
+      const why = sw.error_code
+        ? `: ${sw.error_code}${sw.error_message ? ` (${sw.error_message})` : ''}`
+        : '';
+      const text = `switch of ${who} to ${to} failed${why}`;
+      if (endsNow) next = addNotice(next, 'error', text);
+      return withActivity(next, event, text);
+    }
+    default:
+      return assertNever(merged.status);
+  }
+}
+
+/** Merges a GET /api/client/switches answer: what the stream already ended stays ended. */
+export function applySwitches(state: FleetState, list: SwitchView[]): FleetState {
+  const switches = { ...state.switches };
+  for (const sw of list) switches[sw.switch_id] = mergeSwitch(switches[sw.switch_id], sw);
+  return { ...state, switches };
+}
+
+function upsertInstance(
+  state: FleetState,
+  inst: Instance,
+  seq: number | null,
+  type: StreamEventType,
+  timestamp?: string,
+): FleetState {
   const held = state.instances[inst.instance_id];
   if (held && held.version >= inst.version) return state;
   let pending = state.pending;
@@ -133,10 +206,16 @@ function upsertInstance(state: FleetState, inst: Instance, seq: number | null, t
   }
   const seqOf = seq === null ? state.seqOf : { ...state.seqOf, [inst.instance_id]: seq };
   const next = { ...state, instances: { ...state.instances, [inst.instance_id]: inst }, seqOf, pending };
-  const text = `${inst.cloud_instance_id ?? inst.instance_id.slice(0, 8)} ${inst.status.toLowerCase()}`;
-  return type === 'INSTANCE_UPDATED'
-    ? next
-    : withActivity(next, { seq, type, timestamp: inst.status_changed_at }, text);
+  const label = inst.cloud_instance_id ?? inst.instance_id.slice(0, 8);
+  // A role change (a replica promoted to PRIMARY, a former primary become ZOMBIE) is news even
+  // on INSTANCE_UPDATED, which otherwise only refreshes fields.
+  const roleChanged = held !== undefined && held.role !== inst.role;
+  if (type === 'INSTANCE_UPDATED' && !roleChanged) return next;
+  const parts: string[] = [];
+  if (type !== 'INSTANCE_UPDATED') parts.push(inst.status.toLowerCase());
+  if (roleChanged) parts.push(`${held.role.toLowerCase()} → ${inst.role.toLowerCase()}`);
+  const at = type === 'INSTANCE_UPDATED' ? (timestamp ?? inst.status_changed_at) : inst.status_changed_at;
+  return withActivity(next, { seq, type, timestamp: at }, `${label} ${parts.join(', ')}`);
 }
 
 /** Whether a server event settles an optimistic action. */
