@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CloudInit } from '../../../demo/src/cloud-init.ts';
 import { createDatabase, type E2eDatabase } from './database.ts';
 import { Proc } from './process.ts';
 import { SseStream } from './sse.ts';
@@ -41,6 +42,7 @@ export class Stack {
   private serverPort = 0;
   private db!: E2eDatabase;
   private readonly agents: Proc[] = [];
+  private readonly cloudInits: CloudInit[] = [];
   private readonly dirs: string[] = [];
   readonly speed: number;
 
@@ -138,6 +140,28 @@ export class Stack {
     return { proc, hostInstanceId, stateDir, agentId: String(registered.agent_id) };
   }
 
+  /**
+   * Plays cloud-init: every instance the product launches gets its own agent process, which
+   * joins the workload with the token in its user data (as on a real instance).
+   */
+  startCloudInit(): CloudInit {
+    const ci = new CloudInit({
+      simUrl: this.simUrl,
+      awsEnv: {},
+      startAgent: async (inst, env) => {
+        const h = await this.startAgent(null, {
+          hostInstanceId: inst.instance_id,
+          ...(env.SPOT_LOGICAL_ID ? { logicalId: env.SPOT_LOGICAL_ID } : {}),
+          env,
+        });
+        return { stop: async () => void (await h.proc.stop('SIGTERM')) };
+      },
+    });
+    ci.start();
+    this.cloudInits.push(ci);
+    return ci;
+  }
+
   openStream(tenant: Tenant): Promise<SseStream> {
     return SseStream.open(this.serverUrl, tenant.id, tenant.token);
   }
@@ -153,6 +177,7 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.cloudInits.map((c) => c.stop()));
     await Promise.all(this.agents.map((a) => a.stop('SIGTERM').catch(() => {})));
     await Promise.all([
       this.server?.stop('SIGTERM').catch(() => {}),
