@@ -32,6 +32,8 @@ export interface ActivityItem {
 export interface PoolPrice {
   price: number;
   at: string;
+  /** The pool's on-demand price, when a price series gave it. */
+  ondemand?: number | null;
 }
 
 /** Everything the live views show, kept current by `applyEvent` (pure, see reducer.ts). */
@@ -77,6 +79,10 @@ export const emptyFleet = (): FleetState => ({
 export const poolKey = (instanceType: string, az: string | null): string => `${instanceType}|${az ?? ''}`;
 
 export const TRANSITIONAL: ReadonlySet<InstanceStatus> = new Set(['LAUNCHING', 'PROMOTING', 'TERMINATING']);
+
+/** Mirrors the server: only a RUNNING replica can be promoted. */
+export const canPromote = (i: Pick<Instance, 'role' | 'status'>): boolean =>
+  i.role === 'REPLICA' && i.status === 'RUNNING';
 
 /** Mirrors the server's state machine: request_terminate is allowed from these (FAILED needs a cloud id). */
 export function canTerminate(i: Pick<Instance, 'status' | 'cloud_instance_id'>): boolean {

@@ -109,7 +109,7 @@ export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
       const prices =
         held && Date.parse(held.at) >= Date.parse(p.timestamp)
           ? next.prices
-          : { ...next.prices, [key]: { price: p.spot_price, at: p.timestamp } };
+          : { ...next.prices, [key]: { ...held, price: p.spot_price, at: p.timestamp } };
       return { ...next, prices, priceVersion: next.priceVersion + 1 };
     }
     case 'COMMAND_EXECUTED': {
@@ -295,7 +295,12 @@ export function applyInterruptions(state: FleetState, list: InterruptionView[]):
 
 export function applyLatestPrices(
   state: FleetState,
-  pools: { instance_type: string; availability_zone: string; points: { t: string; price: number }[] }[],
+  pools: {
+    instance_type: string;
+    availability_zone: string;
+    ondemand_price?: number | null;
+    points: { t: string; price: number }[];
+  }[],
 ): FleetState {
   const prices = { ...state.prices };
   for (const pool of pools) {
@@ -303,7 +308,11 @@ export function applyLatestPrices(
     if (!last) continue;
     const key = poolKey(pool.instance_type, pool.availability_zone);
     const held = prices[key];
-    if (!held || Date.parse(held.at) < Date.parse(last.t)) prices[key] = { price: last.price, at: last.t };
+    const ondemand = pool.ondemand_price ?? held?.ondemand ?? null;
+    const od = ondemand === null ? {} : { ondemand };
+    if (!held || Date.parse(held.at) < Date.parse(last.t))
+      prices[key] = { price: last.price, at: last.t, ...od };
+    else if (ondemand !== null && held.ondemand !== ondemand) prices[key] = { ...held, ondemand };
   }
   return { ...state, prices };
 }

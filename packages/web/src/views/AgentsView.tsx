@@ -1,15 +1,23 @@
-import { type JSX, useMemo } from 'react';
+import { type JSX, useMemo, useState } from 'react';
+import { DowntimeCard } from '../components/DowntimeCard';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { reloadSnapshot } from '../events/fleet-sync';
 import { useNow } from '../lib/clock';
 import { formatTime, since } from '../lib/format';
+import { openSwitchOf, poolLabel, primaryOf } from '../store/fleet-state';
 import { useFleet } from '../store/fleet-store';
 import { useSync } from '../store/sync-store';
+import { AgentDetail } from './AgentDetail';
 
-/** Agents: online/offline, last heartbeat, current pool and live instance count. */
+/**
+ * Agents: online/offline, last heartbeat, current pool, live instance count and a switch in
+ * progress; the downtime of switches; and, for the agent picked, its detail (AgentDetail).
+ */
 export function AgentsView() {
   const agents = useFleet((s) => s.agents);
   const instances = useFleet((s) => s.instances);
+  const switches = useFleet((s) => s.switches);
+  const [selected, setSelected] = useState<string | null>(null);
   const { snapshot, snapshotError } = useSync();
   const now = useNow();
   const counts = useMemo(() => {
@@ -43,30 +51,66 @@ export function AgentsView() {
             <th scope="col" className="num">
               Instances
             </th>
+            <th scope="col">Switch</th>
           </tr>
         </thead>
         <tbody>
-          {list.map((a) => (
-            <tr key={a.agent_id} data-testid="agent-row" data-agent-id={a.agent_id} data-status={a.status}>
-              <td>
-                <strong>{a.logical_id}</strong>
-                <div className="muted small mono">{a.agent_id.slice(0, 8)}</div>
-              </td>
-              <td>
-                <span className={`badge badge-agent-${a.status}`}>{a.status}</span>
-              </td>
-              <td title={formatTime(a.last_heartbeat_at)}>
-                {a.last_heartbeat_at ? `${since(a.last_heartbeat_at, now)} ago` : 'never'}
-              </td>
-              <td className="mono">
-                {a.instance_type ?? '—'}
-                {a.availability_zone ? ` · ${a.availability_zone}` : ''}
-                {a.region ? <span className="muted"> ({a.region})</span> : null}
-              </td>
-              <td className="mono">{a.cloud_instance_id ?? '—'}</td>
-              <td className="num">{counts[a.agent_id] ?? 0}</td>
-            </tr>
-          ))}
+          {list.map((a) => {
+            // The serving primary's pool when we know it (it moves with switches), else the registration's.
+            const primary = primaryOf(instances, a.agent_id);
+            const open = openSwitchOf(switches, a.agent_id);
+            const pick = selected === a.agent_id;
+            return (
+              <tr
+                key={a.agent_id}
+                data-testid="agent-row"
+                data-agent-id={a.agent_id}
+                data-status={a.status}
+                className={pick ? 'selected' : undefined}
+              >
+                <td>
+                  <button
+                    type="button"
+                    className="link-btn"
+                    aria-expanded={pick}
+                    data-testid="agent-open"
+                    onClick={() => setSelected(pick ? null : a.agent_id)}
+                  >
+                    <strong>{a.logical_id}</strong>
+                  </button>
+                  <div className="muted small mono">{a.agent_id.slice(0, 8)}</div>
+                </td>
+                <td>
+                  <span className={`badge badge-agent-${a.status}`}>{a.status}</span>
+                </td>
+                <td title={formatTime(a.last_heartbeat_at)}>
+                  {a.last_heartbeat_at ? `${since(a.last_heartbeat_at, now)} ago` : 'never'}
+                </td>
+                <td className="mono">
+                  {primary ? (
+                    poolLabel(primary)
+                  ) : (
+                    <>
+                      {a.instance_type ?? '—'}
+                      {a.availability_zone ? ` · ${a.availability_zone}` : ''}
+                    </>
+                  )}
+                  {a.region ? <span className="muted"> ({a.region})</span> : null}
+                </td>
+                <td className="mono">{primary?.cloud_instance_id ?? a.cloud_instance_id ?? '—'}</td>
+                <td className="num">{counts[a.agent_id] ?? 0}</td>
+                <td data-testid="agent-switch">
+                  {open ? (
+                    <span className="badge badge-switch-in_progress">
+                      <span className="spinner" aria-hidden="true" />→ {poolLabel(open.to_pool)}
+                    </span>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     );
@@ -81,6 +125,11 @@ export function AgentsView() {
         </button>
       </div>
       {body}
+      {selected && agents[selected] && (
+        <AgentDetail key={selected} agent={agents[selected]} onClose={() => setSelected(null)} />
+      )}
+      <h2 className="section">Switches</h2>
+      <DowntimeCard />
     </section>
   );
 }

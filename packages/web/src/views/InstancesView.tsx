@@ -3,6 +3,8 @@ import { InstanceStatus as StatusSchema } from '@spot/contract';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, type ReactNode, useMemo, useRef, useState } from 'react';
 import { LaunchDialog } from '../components/LaunchDialog';
+import { PromoteDialog } from '../components/PromoteDialog';
+import { RoleBadge } from '../components/RoleBadge';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { TerminateDialog } from '../components/TerminateDialog';
@@ -10,8 +12,9 @@ import { reloadSnapshot } from '../events/fleet-sync';
 import { useNow } from '../lib/clock';
 import { formatDuration, formatPrice, since } from '../lib/format';
 import { launchInstance, terminateInstance } from '../store/actions';
-import { canTerminate } from '../store/fleet-state';
+import { canPromote, canTerminate } from '../store/fleet-state';
 import { useFleet } from '../store/fleet-store';
+import { addNotice } from '../store/reducer';
 import { buildRows, type InstanceRow, queryRows, type RowQuery, type SortKey } from '../store/rows';
 import { useSync } from '../store/sync-store';
 
@@ -40,17 +43,22 @@ function InState({ at }: { at: string }) {
 const Row = memo(function Row({
   row,
   onTerminate,
+  onPromote,
 }: {
   row: InstanceRow;
   onTerminate: (row: InstanceRow) => void;
+  onPromote: (row: InstanceRow) => void;
 }) {
   const terminable = !row.optimistic && row.instance !== null && canTerminate(row.instance);
+  const promotable = !row.optimistic && row.instance !== null && canPromote(row.instance);
   return (
     <>
       <td>
         <StatusBadge status={row.status} optimistic={row.optimistic} />
       </td>
-      <td className={`role role-${(row.role ?? 'none').toLowerCase()}`}>{row.role ?? '—'}</td>
+      <td>
+        <RoleBadge role={row.role} />
+      </td>
       <td className="ellipsis" title={row.agentId}>
         {row.agentLabel}
       </td>
@@ -73,6 +81,17 @@ const Row = memo(function Row({
           <span className="err-dot" title={row.error} role="img" aria-label={`error: ${row.error}`}>
             !
           </span>
+        )}
+        {promotable && (
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid="promote-button"
+            aria-label={`Promote ${row.cloudId ?? row.id}`}
+            onClick={() => onPromote(row)}
+          >
+            Promote
+          </button>
         )}
         {terminable && (
           <button
@@ -128,6 +147,8 @@ export function InstancesView() {
     void launchInstance(req);
   };
   const onTerminate = useMemo(() => (row: InstanceRow) => setConfirm(row), []);
+  const [promoting, setPromoting] = useState<InstanceRow | null>(null);
+  const onPromote = useMemo(() => (row: InstanceRow) => setPromoting(row), []);
 
   let state: ReactNode = null;
   if (snapshot === 'loading' && all.length === 0) state = <Loading label="Loading instances…" />;
@@ -243,9 +264,10 @@ export function InstancesView() {
                       data-instance-id={row.id}
                       data-status={row.status}
                       data-cloud-id={row.cloudId ?? ''}
+                      data-role={row.role ?? ''}
                       style={{ transform: `translateY(${v.start}px)`, height: ROW_HEIGHT }}
                     >
-                      <Row row={row} onTerminate={onTerminate} />
+                      <Row row={row} onTerminate={onTerminate} onPromote={onPromote} />
                     </tr>
                   );
                 })}
@@ -258,6 +280,18 @@ export function InstancesView() {
         {rows.length === all.length ? `${all.length} instances` : `${rows.length} of ${all.length} instances`}
       </p>
       {launching && <LaunchDialog onSubmit={onLaunch} onClose={() => setLaunching(false)} />}
+      {promoting?.instance && (
+        <PromoteDialog
+          replica={promoting.instance}
+          agentLabel={promoting.agentLabel}
+          onClose={() => setPromoting(null)}
+          onStarted={() => {
+            const label = promoting.cloudId ?? promoting.id;
+            setPromoting(null);
+            useFleet.getState().update((s) => addNotice(s, 'info', `Promotion of ${label} started`));
+          }}
+        />
+      )}
       {confirm && (
         <TerminateDialog
           row={confirm}

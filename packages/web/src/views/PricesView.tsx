@@ -1,42 +1,14 @@
-import { type JSX, useEffect, useRef } from 'react';
+import type { JSX } from 'react';
 import { api } from '../api/endpoints';
 import { PriceChart, SavingsChart } from '../components/charts';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatMoney, formatTime } from '../lib/format';
 import { useResource } from '../lib/use-resource';
+import { useThrottledOnChange } from '../lib/use-throttled';
 import { useFleet } from '../store/fleet-store';
 
 /** PRICE_UPDATED can arrive many times a second across pools: refetch at most this often. */
 const REFRESH_MS = 5000;
-
-/** Calls `fn` on each change of `version`, at most once per `ms` (trailing call kept). */
-function useThrottledOnChange(version: number, ms: number, fn: () => void) {
-  const last = useRef(0);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const fnRef = useRef(fn);
-  fnRef.current = fn;
-  const first = useRef(true);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: version is the trigger
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    if (timer.current) return;
-    const wait = Math.max(0, last.current + ms - Date.now());
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      last.current = Date.now();
-      fnRef.current();
-    }, wait);
-  }, [version, ms]);
-  useEffect(
-    () => () => {
-      if (timer.current) clearTimeout(timer.current);
-    },
-    [],
-  );
-}
 
 export function PricesView() {
   const prices = useResource((signal) => api.prices(24, signal), []);
