@@ -1,6 +1,7 @@
 // How the rules policy decides, on hand-made markets: it ignores a brief dip, follows a lasting
 // drop, keeps a minimum dwell, remembers unavailable pools, and is pure.
 import { describe, expect, it } from 'vitest';
+import { cheapestNow } from '../src/policy/cheapest-now.ts';
 import { createRules } from '../src/policy/rules.ts';
 import type { DecisionPoint, PolicyContext } from '../src/policy/types.ts';
 import { simulate } from '../src/replay/simulate.ts';
@@ -8,6 +9,11 @@ import { HOUR, market, pool } from './helpers.ts';
 
 const P = { overlapSeconds: 300, bootSeconds: 120 };
 const MIN = 60;
+
+/** True when the path moved to option `o` at the first decision point of the drop (1h). */
+function m0(path: Int32Array, o: number): boolean {
+  return path[12] === o && path[11] !== o; // decision points every 5 minutes: the 13th is at 1h
+}
 
 /** Pool a steady at 0.40; pool b at 0.40 with a drop to `low` from 1h lasting `seconds`. */
 function dip(low: number, seconds: number) {
@@ -23,15 +29,25 @@ function dip(low: number, seconds: number) {
 }
 
 describe('rules', () => {
-  it('does not switch for a brief dip that cheapest_now would chase', () => {
-    const run = simulate(dip(0.3, 5 * MIN), createRules(), P);
-    expect(run.outcome.switches).toBe(0);
+  it('does not switch for a brief dip that cheapest_now chases', () => {
+    const m = dip(0.37, 10 * MIN);
+    expect(simulate(m, createRules(), P).outcome.switches).toBe(0);
+    expect(simulate(m, cheapestNow, P).outcome.switches).toBe(1);
   });
 
-  it('switches once for a lasting drop worth more than the overlap', () => {
-    const run = simulate(dip(0.3, 11 * HOUR), createRules(), P);
+  it('switches once, about an hour in, when the same drop lasts (hindsight has paid for the move)', () => {
+    const m = dip(0.37, 11 * HOUR);
+    const run = simulate(m, createRules(), P);
+    expect(run.outcome).toMatchObject({ switches: 1, interruptions: 0 });
+    const at = m.times[run.path.indexOf(1)]! - m.from - HOUR;
+    expect(at).toBeGreaterThan(20 * MIN);
+    expect(at).toBeLessThan(2 * HOUR);
+  });
+
+  it('switches at once for a deep drop: the horizon alone pays for the move', () => {
+    const run = simulate(dip(0.2, 11 * HOUR), createRules(), P);
     expect(run.outcome.switches).toBe(1);
-    expect(run.outcome.interruptions).toBe(0);
+    expect(m0(run.path, 1)).toBe(true);
   });
 
   it('does not switch for a lasting drop smaller than min_savings_percent', () => {
@@ -75,7 +91,7 @@ describe('rules', () => {
       { m: 1 },
       4,
     );
-    const rules = createRules({ minDwellSeconds: 2 * HOUR, confirmSeconds: 0, evidence: 0 });
+    const rules = createRules({ minDwellSeconds: 2 * HOUR });
     const run = simulate(m, rules, P);
     const at = (dt: number) => run.path[[...m.times].findIndex((t) => t === m.from + dt)]!;
     expect(m.options[at(0)]!.id).toBe('m@r-1a');
@@ -106,11 +122,7 @@ describe('rules', () => {
     );
     const idx = (dt: number) => [...m.times].findIndex((t) => t === m.from + dt);
     for (const memory of [180, 0]) {
-      const run = simulate(
-        m,
-        createRules({ unavailableMemorySeconds: memory, minDwellSeconds: 0, confirmSeconds: 0, evidence: 0 }),
-        P,
-      );
+      const run = simulate(m, createRules({ unavailableMemorySeconds: memory, minDwellSeconds: 0 }), P);
       const onA = (dt: number) => m.options[run.path[idx(dt)]!]!.id === 'm@r-1a';
       expect(onA(HOUR)).toBe(false);
       // Inside the memory window a is not taken back even though it is much cheaper.
@@ -171,6 +183,7 @@ describe('rules', () => {
 
   it('refuses bad parameters', () => {
     expect(() => createRules({ minSavingsPercent: -1 })).toThrow();
-    expect(() => createRules({ currentWeight: 2 })).toThrow();
+    expect(() => createRules({ riskWeight: -1 })).toThrow();
+    expect(() => createRules({ spikeFraction: 2 })).toThrow();
   });
 });
