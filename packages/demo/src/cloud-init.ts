@@ -28,10 +28,12 @@ export interface CloudInitOptions {
   log?: (message: string) => void;
 }
 
+const isGone = (state: string) => state === 'shutting-down' || state === 'terminated';
+
 export class CloudInit {
   private readonly booted = new Map<string, BootedAgent | 'starting'>();
   private timer: NodeJS.Timeout | null = null;
-  private busy = false;
+  private ticking: Promise<void> | null = null;
   private stopped = false;
 
   constructor(private readonly o: CloudInitOptions) {}
@@ -45,9 +47,23 @@ export class CloudInit {
     this.timer = setInterval(() => void this.tick(), this.o.pollMs ?? 250);
   }
 
+  /**
+   * An agent process started by other means on an instance (the demo's first hosts, which
+   * register with the client token): it stops with its instance like the ones booted here.
+   */
+  adopt(instanceId: string, agent: BootedAgent): void {
+    if (this.stopped) {
+      void agent.stop().catch(() => {});
+      return;
+    }
+    this.booted.set(instanceId, agent);
+  }
+
+  /** Stops watching, waits for a look in progress, then stops every agent process it holds. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.ticking;
     await Promise.all(
       [...this.booted.values()].map((b) => (b === 'starting' ? undefined : b.stop().catch(() => {}))),
     );
@@ -55,25 +71,32 @@ export class CloudInit {
   }
 
   /** One look at the cloud: boot agents on new instances, stop those whose instance is gone. */
-  async tick(): Promise<void> {
-    if (this.busy || this.stopped) return;
-    this.busy = true;
+  tick(): Promise<void> {
+    if (this.ticking || this.stopped) return this.ticking ?? Promise.resolve();
+    this.ticking = this.look().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  private async look(): Promise<void> {
     try {
       const res = await fetch(`${this.o.simUrl}/_sim/instances`);
       if (!res.ok) return;
       const body = (await res.json()) as { instances?: SimInstance[] } | SimInstance[];
       const instances = Array.isArray(body) ? body : (body.instances ?? []);
-      for (const inst of instances) await this.reconcile(inst);
+      for (const inst of instances) {
+        if (this.stopped) return;
+        await this.reconcile(inst);
+      }
     } catch {
       // The simulator is starting or stopping: look again next tick.
-    } finally {
-      this.busy = false;
     }
   }
 
   private async reconcile(inst: SimInstance): Promise<void> {
     const have = this.booted.get(inst.instance_id);
-    const gone = inst.state === 'shutting-down' || inst.state === 'terminated';
+    const gone = isGone(inst.state);
     if (have && have !== 'starting' && gone) {
       this.booted.delete(inst.instance_id);
       this.o.log?.(`cloud-init: ${inst.instance_id} is ${inst.state}; its agent stops`);

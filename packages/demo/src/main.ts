@@ -1,20 +1,23 @@
 /**
  * `npm start`: the whole product on one machine, as an operator would run it — the EC2
- * simulator, the control plane on embedded PGlite, and one agent process per simulated
- * host instance — plus a small driver that keeps a fleet moving. Every part is started
- * through its public command; this file is the only place that knows all of them.
+ * simulator, the control plane on embedded PGlite, one agent process per workload's first
+ * host, and cloud-init, which boots an agent on every instance the product launches. The
+ * workloads are put in their modes through the API; from then on, whatever moves is the
+ * product's doing (or the simulator's). Every part is started through its public command;
+ * this file is the only place that knows all of them.
  */
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentHosts } from './agent-hosts.ts';
-import { FleetDriver, type Pool } from './fleet-driver.ts';
+import { AgentHosts, type AgentRuntime, demoAwsEnv, startAgentProcess } from './agent-hosts.ts';
+import { CloudInit } from './cloud-init.ts';
 import { requestJson } from './http-json.ts';
 import { DemoOptionError, readDemoOptions } from './options.ts';
 import { type Child, freePort, startProcess, waitForHttp } from './processes.ts';
 import { loadDemoSecrets } from './secrets.ts';
-import { discoverPools } from './sim-pools.ts';
+import { discoverPools, poolList } from './sim-pools.ts';
 import { ensureWebBuilt } from './web-build.ts';
+import { attachElasticIp, configureWorkload, type ElasticIp, planWorkloads } from './workloads.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const REGION = 'us-east-1';
@@ -33,18 +36,19 @@ async function ensureClient(serverUrl: string, adminToken: string, clientToken: 
   });
 }
 
+const pool = (p: { instance_type: string; availability_zone: string }) =>
+  `${p.instance_type} ${p.availability_zone}`;
+
 async function main(): Promise<void> {
   const opts = readDemoOptions(process.env);
   const children: Child[] = [];
-  let driver: FleetDriver | null = null;
-  let hosts: AgentHosts | null = null;
+  let cloudInit: CloudInit | null = null;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    driver?.stop();
     // Agents first (they finish in-flight work), then the server, then "AWS".
-    await hosts?.stop();
+    await cloudInit?.stop();
     const order = [...children].reverse();
     for (const c of order) await c.stop();
     process.exit(code);
@@ -100,42 +104,70 @@ async function main(): Promise<void> {
     await waitForHttp(`${serverUrl}/health`);
     await ensureClient(serverUrl, secrets.admin_token, secrets.client_token);
 
-    const pools: Pool[] = await discoverPools(simUrl, REGION);
-    if (pools.length === 0) throw new Error('the simulator reports no spot prices');
+    const plans = planWorkloads(await discoverPools(simUrl, REGION), opts.agents);
     const agentsDir = join(opts.dataDir, 'demo-agents');
     rmSync(agentsDir, { recursive: true, force: true });
-
-    hosts = new AgentHosts({
+    const rt: AgentRuntime = {
       root: ROOT,
       simUrl,
       serverUrl,
-      clientToken: secrets.client_token,
       region: REGION,
       speed: opts.speed,
-      pools,
       agentsDir,
       log,
-    });
-    for (let i = 0; i < opts.agents; i++) await hosts.start(`web-${i + 1}`, pools[i % pools.length]!);
-    hosts.watch();
+    };
 
-    driver = new FleetDriver(
-      serverUrl,
-      secrets.client_token,
-      pools,
+    // cloud-init: every instance the product launches boots its own agent, which joins its
+    // workload with the token in the user data; it reports the prices of that workload's pools.
+    const candidatesOf = new Map(plans.map((p) => [p.logicalId, poolList(p.candidates)]));
+    cloudInit = new CloudInit({
+      simUrl,
+      awsEnv: demoAwsEnv(rt),
+      startAgent: (inst, env) =>
+        startAgentProcess(rt, `${env.SPOT_LOGICAL_ID ?? 'agent'}@${inst.instance_id}`, inst.instance_id, {
+          ...env,
+          SPOT_POOLS: candidatesOf.get(env.SPOT_LOGICAL_ID ?? '') ?? '',
+        }),
       log,
-      2,
-      Math.max(500, 40_000 / opts.speed),
-    );
-    driver.start();
+    });
+    cloudInit.start();
 
+    // The first host of each workload, with an agent registered by the client token.
+    const hosts = new AgentHosts(rt, secrets.client_token);
+    const started = await Promise.all(
+      plans.map(async (plan) => {
+        const host = await hosts.start(plan);
+        cloudInit!.adopt(host.instanceId, host.agent);
+        return { plan, ...host };
+      }),
+    );
+
+    // The workloads' modes, set through the API as an operator would: web-1 keeps a warm
+    // replica behind an Elastic IP (manual_replica), the others observe.
+    const addresses = new Map<string, ElasticIp>();
+    for (const { plan, instanceId, agentId } of started) {
+      const eip = plan.mode === 'manual_replica' ? await attachElasticIp(simUrl, REGION, instanceId) : null;
+      if (eip) addresses.set(plan.logicalId, eip);
+      await configureWorkload(serverUrl, secrets.client_token, agentId, plan, eip);
+    }
+
+    const lines = started.map(({ plan, instanceId }) => {
+      const eip = addresses.get(plan.logicalId);
+      return [
+        `    ${plan.logicalId.padEnd(7)} ${pool(plan.pool).padEnd(21)} ${instanceId}  ${plan.mode}`,
+        eip ? `, Elastic IP ${eip.publicIp} (${eip.allocationId})` : '',
+        `; candidates: ${plan.candidates.map(pool).join(', ')}`,
+      ].join('');
+    });
     process.stdout.write(
       [
         '',
         'Spot Optimizer demo is running.',
         `  dashboard:     ${serverUrl}/`,
         `  client token:  ${secrets.client_token}   (sign in with it; also in ${join(opts.dataDir, 'demo-secrets.json')})`,
-        `  EC2 simulator: ${simUrl}  (speed ×${opts.speed}, ${opts.agents} agents, pools: ${pools.length})`,
+        `  EC2 simulator: ${simUrl}  (speed ×${opts.speed}, interruptions ${opts.hazardPerHour}/h per instance)`,
+        '  workloads:',
+        ...lines,
         '  Ctrl-C stops everything.',
         '',
       ].join('\n'),

@@ -5,6 +5,10 @@ import { createInterface } from 'node:readline';
 export interface Child {
   proc: ChildProcess;
   name: string;
+  /** Whether stop() was called (an exit after it is expected). */
+  readonly stopping: boolean;
+  /** The last lines it printed (a quiet child's are kept only here), to say why it died. */
+  lastLines(): string[];
   stop(): Promise<void>;
 }
 
@@ -23,19 +27,25 @@ export function startProcess(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The last lines are kept, so a failure to start (or a later death) says why.
+  const recent: string[] = [];
+  let stopping = false;
   const child: Child = {
     proc,
     name,
+    get stopping() {
+      return stopping;
+    },
+    lastLines: () => [...recent],
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once('exit', () => resolve());
         proc.kill('SIGTERM');
         setTimeout(() => proc.kill('SIGKILL'), 8000).unref();
       }),
   };
-  // A quiet child's last lines are kept, so a failure to start says why.
-  const recent: string[] = [];
   return new Promise((resolve, reject) => {
     let settled = false;
     const timer = setTimeout(() => {
@@ -53,8 +63,8 @@ export function startProcess(
         resolve({ child, readyLine: line });
         return;
       }
+      if (recent.push(line) > 20) recent.shift();
       if (!options.quiet) process.stderr.write(`[${name}] ${line}\n`);
-      else if (!settled && recent.push(line) > 20) recent.shift();
     };
     createInterface({ input: proc.stdout! }).on('line', onLine('out'));
     createInterface({ input: proc.stderr! }).on('line', onLine('err'));
@@ -62,7 +72,7 @@ export function startProcess(
       if (!settled) {
         settled = true;
         clearTimeout(timer);
-        const said = recent.length ? `:\n${recent.join('\n')}` : '';
+        const said = options.quiet && recent.length ? `:\n${recent.join('\n')}` : '';
         reject(new Error(`${name} exited with code ${code} before it was ready${said}`));
       }
     });
