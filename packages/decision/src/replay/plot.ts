@@ -28,11 +28,30 @@ const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f = (x: number) => (Math.round(x * 10) / 10).toString();
 
+/**
+ * The top of the price axis: twice the median spot price, so everyday moves are visible and
+ * spikes are clipped at the top; never above 1.15 × the highest on-demand price.
+ */
+function priceCeiling(m: Market): number {
+  const maxOd = Math.max(...m.options.map((o) => o.ondemandPrice));
+  const spot: number[] = [];
+  m.options.forEach((o, i) => {
+    if (o.kind !== 'spot') return;
+    for (let k = 0; k < m.times.length; k++) {
+      const p = m.prices[k * m.options.length + i]!;
+      if (Number.isFinite(p)) spot.push(p);
+    }
+  });
+  if (spot.length === 0) return maxOd * 1.15;
+  spot.sort((a, b) => a - b);
+  const median = spot[Math.floor(spot.length / 2)]!;
+  return median > 0 ? Math.min(maxOd * 1.15, 2 * median) : maxOd * 1.15;
+}
+
 export function plotSvg(m: Market, paths: ReadonlyMap<string, ArrayLike<number>>): string {
   const O = m.options.length;
   const K = m.times.length;
-  const maxOd = Math.max(...m.options.map((o) => o.ondemandPrice));
-  const yMax = maxOd * 1.15;
+  const yMax = priceCeiling(m);
   const x = (t: number) => LEFT + ((t - m.from) / (m.to - m.from)) * (W - LEFT - RIGHT);
   const y = (p: number) => TOP + CHART_H - (Math.min(p, yMax) / yMax) * CHART_H;
   const colour = (o: number) => COLOURS[o % COLOURS.length]!;
@@ -52,6 +71,7 @@ export function plotSvg(m: Market, paths: ReadonlyMap<string, ArrayLike<number>>
   for (let o = 0; o < O; o++) {
     const opt = m.options[o]!;
     if (opt.kind === 'ondemand') {
+      if (opt.ondemandPrice > yMax) continue; // off the chart: the title says where it is clipped
       const yy = f(y(opt.ondemandPrice));
       out.push(
         `<line x1="${LEFT}" y1="${yy}" x2="${W - RIGHT}" y2="${yy}" stroke="${colour(o)}" stroke-dasharray="6 4"/>`,
