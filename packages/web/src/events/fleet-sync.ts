@@ -100,10 +100,15 @@ export async function reloadSnapshot(): Promise<void> {
   useSync.setState({ snapshot: 'loading', snapshotError: null });
   const seqAtRequest = useFleet.getState().lastSeq;
   try {
-    const [instances, agents] = await Promise.all([api.instances(), api.agents()]);
-    useFleet
-      .getState()
-      .update((s) => applyAgents(applySnapshot(s, instances.instances, seqAtRequest), agents.agents));
+    const [instances, agents, switches] = await Promise.all([
+      api.instances(),
+      api.agents(),
+      api.switches({ limit: 100 }).catch(() => null),
+    ]);
+    useFleet.getState().update((s) => {
+      const next = applyAgents(applySnapshot(s, instances.instances, seqAtRequest), agents.agents);
+      return switches ? applySwitches(next, switches.switches) : next;
+    });
     useSync.setState({ snapshot: 'ready' });
   } catch (err) {
     useSync.setState({ snapshot: 'error', snapshotError: (err as Error).message });

@@ -142,7 +142,7 @@ export function AgentDetail({ agent, onClose }: { agent: AgentView; onClose: () 
                       {poolLabel(i)}
                     </td>
                     <td className="num">{formatPrice(priceOf(prices, i))}</td>
-                    <td className="actions">
+                    <td className="num">
                       {canPromote(i) && (
                         <button
                           type="button"
