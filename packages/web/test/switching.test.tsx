@@ -223,9 +223,15 @@ describe('ConfigEditor', () => {
     fireEvent.click(within(conflict).getByTestId('config-reload'));
     const reloaded = await screen.findByTestId('config-reloaded');
     expect(reloaded.textContent).toContain('Reloaded version 5');
-    expect(reloaded.textContent).toContain('min savings 25%');
+    // Their change to a field left alone comes in; the typed fields stay typed.
+    expect(screen.getByTestId('config-taken').textContent).toBe(
+      'Their change, now in the form: min savings 25%.',
+    );
+    expect(screen.getByTestId('config-kept').textContent).toBe(
+      'Yours, kept: mode manual_replica; Elastic IP eipalloc-0fff. Save applies it over version 5.',
+    );
     expect((screen.getByLabelText('Mode') as HTMLSelectElement).value).toBe('manual_replica');
-    expect((screen.getByLabelText('Min savings %') as HTMLInputElement).value).toBe('10');
+    expect((screen.getByLabelText('Min savings %') as HTMLInputElement).value).toBe('25');
     fireEvent.click(screen.getByTestId('config-save'));
     expect((await screen.findByTestId('config-saved')).textContent).toBe('Saved (version 6)');
     expect(
@@ -234,7 +240,26 @@ describe('ConfigEditor', () => {
     expect(calls.at(-1)!.body).toMatchObject({
       mode: 'manual_replica',
       elastic_ip_allocation_id: 'eipalloc-0fff',
+      min_savings_percent: 25,
     });
+  });
+
+  it('after a conflict on the same field, Reload keeps the typed value and says what theirs was', async () => {
+    const newer = { ...config, mode: 'auto_switch' as const, version: 4 };
+    fakeFetch({
+      [`PUT /api/client/agents/${AGENT}/config`]: () => ({ status: 409, body: conflictBody }),
+      [`GET /api/client/agents/${AGENT}/config`]: () => ({ status: 200, body: newer }),
+    });
+    ui();
+    fireEvent.change(screen.getByLabelText('Mode'), { target: { value: 'manual_replica' } });
+    fireEvent.click(screen.getByTestId('config-save'));
+    fireEvent.click(await screen.findByTestId('config-reload'));
+    expect((await screen.findByTestId('config-kept')).textContent).toBe(
+      'Yours, kept: mode manual_replica (theirs: mode auto_switch). Save applies it over version 4.',
+    );
+    expect(screen.queryByTestId('config-taken')).toBeNull();
+    expect((screen.getByLabelText('Mode') as HTMLSelectElement).value).toBe('manual_replica');
+    expect(screen.getByTestId('config-editor').textContent).toContain('version 4');
   });
 });
 

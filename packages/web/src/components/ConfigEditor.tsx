@@ -47,17 +47,58 @@ const draftOf = (c: AgentConfig): Draft => ({
 const poolsText = (p: CandidatePool[]) =>
   p.map((x) => `${x.instance_type}@${x.availability_zone}`).join(', ') || 'none';
 
-/** Fields where `theirs` (the server's newer config) differs from what the operator typed. */
-function differences(theirs: Draft, mine: Draft): string[] {
-  const out: string[] = [];
-  if (theirs.mode !== mine.mode) out.push(`mode ${theirs.mode}`);
-  if (poolsText(theirs.pools) !== poolsText(mine.pools))
-    out.push(`candidate pools ${poolsText(theirs.pools)}`);
-  if (Number(theirs.minSavings) !== Number(mine.minSavings)) out.push(`min savings ${theirs.minSavings}%`);
-  if (theirs.onRebalance !== mine.onRebalance) out.push(`on rebalance ${theirs.onRebalance}`);
-  if (theirs.fallback !== mine.fallback) out.push(`on-demand fallback ${theirs.fallback ? 'on' : 'off'}`);
-  if (theirs.eip.trim() !== mine.eip.trim()) out.push(`Elastic IP ${theirs.eip || 'none'}`);
-  return out;
+type Field = keyof Draft;
+const FIELDS: Field[] = ['mode', 'pools', 'minSavings', 'onRebalance', 'fallback', 'eip'];
+
+const same: { [K in Field]: (a: Draft[K], b: Draft[K]) => boolean } = {
+  mode: (a, b) => a === b,
+  pools: (a, b) => poolsText(a) === poolsText(b),
+  minSavings: (a, b) => Number(a) === Number(b),
+  onRebalance: (a, b) => a === b,
+  fallback: (a, b) => a === b,
+  eip: (a, b) => a.trim() === b.trim(),
+};
+const sameField = (f: Field, a: Draft, b: Draft): boolean =>
+  (same[f] as (x: unknown, y: unknown) => boolean)(a[f], b[f]);
+
+const describeField = (f: Field, d: Draft): string => {
+  switch (f) {
+    case 'mode':
+      return `mode ${d.mode}`;
+    case 'pools':
+      return `candidate pools ${poolsText(d.pools)}`;
+    case 'minSavings':
+      return `min savings ${d.minSavings}%`;
+    case 'onRebalance':
+      return `on rebalance ${d.onRebalance}`;
+    case 'fallback':
+      return `on-demand fallback ${d.fallback ? 'on' : 'off'}`;
+    case 'eip':
+      return `Elastic IP ${d.eip.trim() || 'none'}`;
+  }
+};
+
+/**
+ * Three-way merge after a conflict: a field the operator did not touch (draft = what they
+ * read) takes the newer server value; a field they typed keeps their value.
+ */
+function rebase(read: Draft, mine: Draft, theirs: Draft) {
+  const merged = { ...mine } as Record<Field, unknown>;
+  const taken: string[] = [];
+  const kept: string[] = [];
+  for (const f of FIELDS) {
+    const touched = !sameField(f, mine, read);
+    const changed = !sameField(f, theirs, read);
+    if (!touched) {
+      merged[f] = theirs[f];
+      if (changed) taken.push(describeField(f, theirs));
+    } else if (changed && !sameField(f, mine, theirs)) {
+      kept.push(`${describeField(f, mine)} (theirs: ${describeField(f, theirs)})`);
+    } else if (changed) {
+      // Both set the same value: nothing to tell.
+    } else kept.push(describeField(f, mine));
+  }
+  return { draft: merged as unknown as Draft, taken, kept };
 }
 
 type Status =
@@ -65,7 +106,7 @@ type Status =
   | { kind: 'saving' }
   | { kind: 'saved'; version: number }
   | { kind: 'conflict'; message: string }
-  | { kind: 'reloaded'; version: number; diffs: string[] }
+  | { kind: 'reloaded'; version: number; taken: string[]; kept: string[] }
   | { kind: 'error'; message: string };
 
 /**
@@ -104,7 +145,7 @@ export function ConfigEditor({
     setDraft((d) => ({ ...d, ...patch }));
     setStatus((s) => (s.kind === 'saved' || s.kind === 'error' ? { kind: 'idle' } : s));
   };
-  const dirty = differences(draftOf(base), draft).length > 0;
+  const dirty = FIELDS.some((f) => !sameField(f, draftOf(base), draft));
 
   const min = Number(draft.minSavings);
   const minError =
@@ -166,10 +207,12 @@ export function ConfigEditor({
   const reload = async () => {
     try {
       const fresh = await api.agentConfig(agentId);
+      // What was typed stays; what was not takes the other change. The operator reviews and saves again.
+      const r = rebase(draftOf(base), draft, draftOf(fresh));
       setBase(fresh);
+      setDraft(r.draft);
       onChange(fresh);
-      // What was typed stays; the operator sees what the other change did and saves again.
-      setStatus({ kind: 'reloaded', version: fresh.version, diffs: differences(draftOf(fresh), draft) });
+      setStatus({ kind: 'reloaded', version: fresh.version, taken: r.taken, kept: r.kept });
     } catch (err) {
       setStatus({ kind: 'error', message: `could not reload: ${(err as Error).message}` });
     }
@@ -330,10 +373,17 @@ export function ConfigEditor({
       )}
       {status.kind === 'reloaded' && (
         <div className="alert alert-info" role="status" data-testid="config-reloaded">
-          Reloaded version {status.version}.{' '}
-          {status.diffs.length === 0
-            ? 'It already matches what you typed.'
-            : `The other change set: ${status.diffs.join('; ')}. Your values are still in the form: Save applies them over it.`}
+          <p>Reloaded version {status.version}.</p>
+          {status.taken.length > 0 && (
+            <p data-testid="config-taken">Their change, now in the form: {status.taken.join('; ')}.</p>
+          )}
+          {status.kept.length > 0 ? (
+            <p data-testid="config-kept">
+              Yours, kept: {status.kept.join('; ')}. Save applies it over version {status.version}.
+            </p>
+          ) : (
+            <p>Nothing of yours differs from it any more.</p>
+          )}
         </div>
       )}
       {status.kind === 'error' && (
