@@ -1,6 +1,7 @@
 import type { Instance, LifecycleEvent } from '@spot/contract';
 import { type JSX, useMemo, useState } from 'react';
 import { api } from '../api/endpoints';
+import { RoleBadge } from '../components/RoleBadge';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatDuration, formatTime } from '../lib/format';
 import { useResource } from '../lib/use-resource';
@@ -117,7 +118,9 @@ export function HistoryView() {
                 <td className="mono">
                   {i.instance_type} · {i.availability_zone ?? '—'}
                 </td>
-                <td>{i.role}</td>
+                <td>
+                  <RoleBadge role={i.role} />
+                </td>
                 <td className="num">{formatDuration(runSeconds(i))}</td>
                 <td className="num">{formatDuration(i.launch_duration_seconds)}</td>
                 <td className="num">{formatDuration(i.termination_duration_seconds)}</td>
