@@ -346,6 +346,15 @@ describe('queryRows', () => {
   });
 });
 
+describe('applyEvent: dispatch', () => {
+  it('handles every StreamEventType of the contract (none reaches assertNever), even with an empty payload', async () => {
+    const { StreamEventType } = await import('@spot/contract');
+    for (const type of StreamEventType.options) {
+      expect(() => applyEvent(emptyFleet(), ev(type, {}, 1)), type).not.toThrow();
+    }
+  });
+});
+
 describe('applyEvent: switches', () => {
   const started = switchView({ switch_id: 'sw-1', to_instance_id: uuid(701) });
   const completed = {

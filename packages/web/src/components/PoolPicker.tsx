@@ -157,7 +157,7 @@ export function PoolPicker({
       </div>
       {touched && errors.type && <p className="field-error">{errors.type}</p>}
       {touched && errors.az && <p className="field-error">{errors.az}</p>}
-      {value.type.trim() !== '' && errors.type === null && !isCandidate && (
+      {value.type.trim() !== '' && errors.type === null && !(isCandidate && value.market === 'spot') && (
         <p className="small" data-testid="typed-quote">
           {typed.instance_type}
           {typed.availability_zone ? ` · ${typed.availability_zone}` : ''} ({value.market}):{' '}

@@ -1,10 +1,11 @@
+import type { Instance } from '@spot/contract';
 import { type JSX, useMemo, useState } from 'react';
 import { DowntimeCard } from '../components/DowntimeCard';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { reloadSnapshot } from '../events/fleet-sync';
 import { useNow } from '../lib/clock';
 import { formatTime, since } from '../lib/format';
-import { openSwitchOf, poolLabel, primaryOf } from '../store/fleet-state';
+import { openSwitchOf, poolLabel } from '../store/fleet-state';
 import { useFleet } from '../store/fleet-store';
 import { useSync } from '../store/sync-store';
 import { AgentDetail } from './AgentDetail';
@@ -20,11 +21,18 @@ export function AgentsView() {
   const [selected, setSelected] = useState<string | null>(null);
   const { snapshot, snapshotError } = useSync();
   const now = useNow();
-  const counts = useMemo(() => {
+  // One pass over the fleet: live instances per agent, and each agent's serving primary.
+  const { counts, primaries } = useMemo(() => {
     const c: Record<string, number> = {};
-    for (const i of Object.values(instances))
-      if (i.status !== 'TERMINATED') c[i.agent_id] = (c[i.agent_id] ?? 0) + 1;
-    return c;
+    const p: Record<string, Instance> = {};
+    for (const i of Object.values(instances)) {
+      if (i.status === 'TERMINATED') continue;
+      c[i.agent_id] = (c[i.agent_id] ?? 0) + 1;
+      const held = p[i.agent_id];
+      if (i.role === 'PRIMARY' && (!held || (held.status !== 'RUNNING' && i.status === 'RUNNING')))
+        p[i.agent_id] = i;
+    }
+    return { counts: c, primaries: p };
   }, [instances]);
   const list = Object.values(agents).sort((a, b) => a.logical_id.localeCompare(b.logical_id));
 
@@ -57,7 +65,7 @@ export function AgentsView() {
         <tbody>
           {list.map((a) => {
             // The serving primary's pool when we know it (it moves with switches), else the registration's.
-            const primary = primaryOf(instances, a.agent_id);
+            const primary = primaries[a.agent_id];
             const open = openSwitchOf(switches, a.agent_id);
             const pick = selected === a.agent_id;
             return (
