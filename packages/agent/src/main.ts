@@ -115,6 +115,11 @@ export async function startAgent(
     now: () => new Date(),
     signal: hardStop.signal,
   };
+  // Warm the SDK (credentials, endpoint, connection) now: a replica's first AWS call is
+  // its promotion's cut-over, and a cold client there added seconds of downtime (bench).
+  void ec2
+    .describeInstances([identity.instanceId])
+    .catch((err: Error) => agentLog.debug({ err: err.message }, 'EC2 warm-up call failed'));
   const runner = new CommandRunner(ctx, journal, agentLog);
   await runner.resume();
 

@@ -13,6 +13,7 @@ import { TEST_DB } from '../test/support/database.ts';
 import { launch } from '../test/support/fleet.ts';
 import type { SseStream } from '../test/support/sse.ts';
 import { type AgentHandle, Stack, type Tenant } from '../test/support/stack.ts';
+import { benchSwitchDowntime } from './switch-downtime.ts';
 
 const SPEED = 20;
 const BOOT_SIM_SECONDS = 20;
@@ -111,6 +112,7 @@ async function main() {
   } finally {
     await stack.stop();
   }
+  await benchSwitchDowntime(TEST_DB);
 }
 
 main().catch((err) => {

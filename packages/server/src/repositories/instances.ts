@@ -167,5 +167,11 @@ export async function findLiveProcessInstance(
     .where('instances.status', 'in', ['RUNNING', 'PROMOTING'])
     .execute();
   if (preferred && rows.some((r) => r.id === preferred)) return preferred;
-  return rows.find((r) => r.role === 'PRIMARY')?.id ?? rows[0]?.id ?? null;
+  // A ZOMBIE is on its way out: its agent is the last choice.
+  return (
+    rows.find((r) => r.role === 'PRIMARY')?.id ??
+    rows.find((r) => r.role === 'REPLICA')?.id ??
+    rows[0]?.id ??
+    null
+  );
 }

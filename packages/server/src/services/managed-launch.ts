@@ -3,6 +3,7 @@ import type { EventSource, LaunchInstanceMetadata, TransitionReason } from '@spo
 import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { Tx } from '../db/executor.ts';
 import { type CommandRow, insertCommand } from '../repositories/commands.ts';
+import { findLiveProcessInstance } from '../repositories/instances.ts';
 import { insertJoinToken } from '../repositories/join-tokens.ts';
 import type { InstanceRow } from '../views/instance.ts';
 import type { ServiceContext } from './context.ts';
@@ -67,6 +68,9 @@ export async function launchManagedInstance(
     role: row.role as 'PRIMARY' | 'REPLICA',
     join_token: joinToken,
   };
+  // Run by the primary's own agent when it has one: a process on a ZOMBIE or a replica may be
+  // gone before it confirms (it is only taken over once that instance is gone, see claimCommands).
+  const executor = await findLiveProcessInstance(tx, p.agent.id, row.id, null);
   const command = await insertCommand(tx, {
     id: randomUUID(),
     client_id: p.clientId,
@@ -77,6 +81,7 @@ export async function launchManagedInstance(
     request_id: p.requestId,
     metadata,
     expires_at: new Date(p.at.getTime() + ctx.timings.commandTtlMs),
+    executor_instance_id: executor,
   });
   return { row, command };
 }
