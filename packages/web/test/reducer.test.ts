@@ -138,9 +138,20 @@ describe('applyEvent: other events', () => {
     };
     let s = applyEvent(emptyFleet(), ev('EMERGENCY_EVENT', data, 3));
     expect(s.emergencies['int-1']).toMatchObject({ kind: 'termination_notice', action: 'terminate' });
-    s = applyInterruptions(s, [
-      { ...data, kind: 'termination_notice', received_at: data.detected_at, response: null, outcome: null },
-    ]);
+    // Not an object literal in the call: the listing may carry more fields than this test names.
+    const listed = {
+      ...data,
+      kind: 'termination_notice' as const,
+      received_at: data.detected_at,
+      response: null,
+      outcome: null,
+      sources: ['agent'],
+      switch_id: null,
+      serving_after_seconds: null,
+      responded_at: null,
+      resolved_at: null,
+    };
+    s = applyInterruptions(s, [listed]);
     s = applyEvent(s, ev('EMERGENCY_EVENT', { ...data, action: 'stop' }, 4));
     expect(Object.keys(s.emergencies)).toEqual(['int-1']);
     expect(s.emergencies['int-1']?.action).toBe('terminate');

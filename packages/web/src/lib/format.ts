@@ -41,6 +41,8 @@ export function shortId(id: string): string {
 /** Short durations (switch downtime) keep their fractions: 0.42s, 3.4s, then as formatDuration. */
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  if (seconds <= 0) return '0s';
+  if (seconds < 0.01) return '<0.01s';
   if (seconds < 1) return `${seconds.toFixed(2)}s`;
   if (seconds < 10) return `${seconds.toFixed(1)}s`;
   return formatDuration(seconds);
