@@ -448,6 +448,40 @@ describe('SwitchHistory', () => {
     expect(row().dataset.status).toBe('COMPLETED');
   });
 
+  it('pages back with Load older (before = the oldest shown)', async () => {
+    const page1 = Array.from({ length: 25 }, (_, k) =>
+      switchView({
+        switch_id: `p1-${k}`,
+        status: 'COMPLETED',
+        phase: 'completed',
+        requested_at: new Date(Date.parse('2026-11-24T10:00:00.000Z') - k * 60_000).toISOString(),
+      }),
+    );
+    const older = switchView({
+      switch_id: 'p2-0',
+      status: 'FAILED',
+      phase: 'failed',
+      requested_at: '2026-11-23T10:00:00.000Z',
+    });
+    const seen: string[] = [];
+    const { fn } = fakeFetch({
+      'GET /api/client/switches': () => ({ status: 200, body: { switches: seen.length ? [older] : page1 } }),
+    });
+    fn.mockImplementationOnce(async (input: string) => {
+      seen.push(input);
+      return new Response(JSON.stringify({ switches: page1 }), { status: 200 });
+    });
+    render(<SwitchHistory agentId={AGENT} />);
+    await waitFor(() => expect(screen.getAllByTestId('switch-row')).toHaveLength(25));
+    expect(seen[0]).toBe(`/api/client/switches?agent_id=${AGENT}&limit=25`);
+    fireEvent.click(screen.getByRole('button', { name: 'Load older' }));
+    await waitFor(() => expect(screen.getAllByTestId('switch-row')).toHaveLength(26));
+    expect(screen.getAllByTestId('switch-row').at(-1)!.dataset.switchId).toBe('p2-0');
+    const before = new URL(String(fn.mock.calls[1]![0]), 'http://x').searchParams.get('before');
+    expect(before).toBe(page1[24]!.requested_at);
+    expect(screen.queryByRole('button', { name: 'Load older' })).toBeNull(); // a short page is the last
+  });
+
   it('lists what the server has, newest first, with trigger and error; a failure arrives live', async () => {
     const older = switchView({
       switch_id: 'sw-old',
@@ -687,6 +721,76 @@ describe('Agents view: agent detail, roles and Promote', () => {
     expect(err.textContent).toContain('A switch of this agent is already in progress');
     expect(calls.at(-1)!.method).toBe('POST');
     expect(calls.at(-1)!.headers['idempotency-key']).toBeTruthy();
+  });
+
+  it('Add replica posts the pool picked; Promote from the detail starts the cut-over and says so', async () => {
+    const { calls } = routes({
+      [`POST /api/client/agents/${AGENT}/replicas`]: () => ({
+        status: 202,
+        body: {
+          instance_id: uuid(990),
+          agent_id: AGENT,
+          status: 'LAUNCHING',
+          role: 'REPLICA',
+          command_id: 'c1',
+        },
+      }),
+      [`POST /api/client/instances/${replica.instance_id}/promote`]: () => ({
+        status: 202,
+        body: { switch_id: 'sw-p', agent_id: AGENT, status: 'IN_PROGRESS', command_id: 'c2' },
+      }),
+    });
+    seed();
+    render(
+      <>
+        <AgentsView />
+        <Notices />
+      </>,
+    );
+    fireEvent.click(screen.getByTestId('agent-open'));
+    const detail = screen.getByTestId('agent-detail');
+    await within(detail).findByTestId('config-editor');
+
+    fireEvent.click(within(detail).getByTestId('replica-button'));
+    const dialog = screen.getByTestId('replica-dialog');
+    expect(within(dialog).queryByLabelText('Market')).toBeNull(); // replicas are spot
+    fireEvent.click(within(dialog).getByRole('radio', { name: 'c5.large · us-east-1c' }));
+    fireEvent.click(within(dialog).getByTestId('replica-submit'));
+    await waitFor(() => expect(screen.queryByTestId('replica-dialog')).toBeNull());
+    expect(calls.find((c) => c.path.endsWith('/replicas'))!.body).toEqual({
+      instance_type: 'c5.large',
+      availability_zone: 'us-east-1c',
+    });
+
+    fireEvent.click(within(detail).getByRole('button', { name: 'Promote i-0rep' }));
+    fireEvent.change(screen.getByLabelText('Reason (optional)'), { target: { value: 'drill' } });
+    fireEvent.click(screen.getByTestId('promote-confirm'));
+    await waitFor(() => expect(screen.queryByTestId('promote-dialog')).toBeNull());
+    expect(calls.find((c) => c.path.endsWith('/promote'))!.body).toEqual({ reason: 'drill' });
+    const notices = screen.getAllByTestId('notice').map((n) => n.textContent);
+    expect(notices.some((t) => t?.includes('Replica of web-1 in c5.large launching'))).toBe(true);
+    expect(notices.some((t) => t?.includes('Promotion of i-0rep started'))).toBe(true);
+  });
+
+  it('a refused replica says why inside the dialog', async () => {
+    routes({
+      [`POST /api/client/agents/${AGENT}/replicas`]: () => ({
+        status: 422,
+        body: { error: { code: 'VALIDATION', message: 'unknown instance type' } },
+      }),
+    });
+    seed();
+    render(<AgentsView />);
+    fireEvent.click(screen.getByTestId('agent-open'));
+    await waitFor(() =>
+      expect((screen.getByTestId('replica-button') as HTMLButtonElement).disabled).toBe(false),
+    );
+    fireEvent.click(screen.getByTestId('replica-button'));
+    fireEvent.click(screen.getByTestId('replica-submit'));
+    expect((await screen.findByTestId('replica-error')).textContent).toBe(
+      'unknown instance type (VALIDATION)',
+    );
+    expect(screen.getByTestId('replica-dialog')).toBeTruthy();
   });
 
   it('a role change on INSTANCE_UPDATED shows at once: the old primary turns ZOMBIE, the replica PRIMARY', () => {
