@@ -34,6 +34,12 @@ export const EmergencyEventData = z.object({
   cloud_instance_id: z.string(),
   deadline: Timestamp.nullable(),
   detected_at: Timestamp,
+  action: z.string().nullable().optional(),
+  /** Sent again as the response proceeds: what was done, the switch doing it, how it ended. */
+  response: z.string().nullable().optional(),
+  outcome: z.string().nullable().optional(),
+  switch_id: z.string().nullable().optional(),
+  sources: z.array(z.string()).optional(),
 });
 export type EmergencyEventData = z.infer<typeof EmergencyEventData>;
 
@@ -58,8 +64,21 @@ export const InterruptionView = z.object({
   deadline: Timestamp.nullable(),
   detected_at: Timestamp,
   received_at: Timestamp,
-  response: z.string().nullable(),
-  outcome: z.string().nullable(),
+  response: z
+    .string()
+    .nullable()
+    .describe(
+      'termination: promoted_replica | replacement_launched | on_demand_fallback | none; rebalance: replica_prewarmed | marked | rate_limited | none',
+    ),
+  outcome: z
+    .string()
+    .nullable()
+    .describe('in_time | late | failed (termination); replica_retired (rebalance replica not needed)'),
+  sources: z.array(z.string()).describe('who reported it: agent (IMDS), eventbridge, reclaim'),
+  switch_id: z.string().nullable(),
+  serving_after_seconds: z.number().nullable().describe('from the notice to the new primary serving'),
+  responded_at: Timestamp.nullable(),
+  resolved_at: Timestamp.nullable(),
 });
 export type InterruptionView = z.infer<typeof InterruptionView>;
 

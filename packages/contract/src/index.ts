@@ -3,6 +3,7 @@ export * from './agents.ts';
 export * from './bootstrap.ts';
 export * from './common.ts';
 export * from './enums.ts';
+export * from './eventbridge.ts';
 export * from './events.ts';
 export * from './instances.ts';
 export * from './prices.ts';

@@ -29,6 +29,16 @@ export const ConfigSchema = z.object({
   SWITCH_TIMEOUT_SECONDS: seconds(900),
   /** A ZOMBIE (former primary) not yet terminating after this long is terminated by a job. */
   ZOMBIE_GRACE_SECONDS: seconds(60),
+  /** A pool that interrupted an instance or refused capacity is avoided this long (Karpenter: 3 min). */
+  UNAVAILABLE_POOL_TTL_SECONDS: seconds(180),
+  /** on_rebalance "replica": at most one pre-warmed replica per agent per this many seconds. */
+  REBALANCE_REPLICA_COOLDOWN_SECONDS: seconds(600),
+  /** on_rebalance "replica": fleet-wide cap on pre-warmed replicas per minute. */
+  REBALANCE_REPLICAS_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  /** A replica pre-warmed for a rebalance not followed by a notice is retired after this. */
+  REBALANCE_REPLICA_TTL_SECONDS: seconds(1800),
+  /** An on-demand fallback returns to spot no sooner than this after it began serving. */
+  RETURN_TO_SPOT_MIN_SECONDS: seconds(600),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */
@@ -68,6 +78,13 @@ export function timings(config: Config) {
     commandTtlMs: ms(config.COMMAND_TTL_SECONDS),
     switchTimeoutMs: ms(config.SWITCH_TIMEOUT_SECONDS),
     zombieGraceMs: ms(config.ZOMBIE_GRACE_SECONDS),
+    unavailablePoolTtlMs: ms(config.UNAVAILABLE_POOL_TTL_SECONDS),
+    rebalanceCooldownMs: ms(config.REBALANCE_REPLICA_COOLDOWN_SECONDS),
+    rebalanceReplicasPerMinute: config.REBALANCE_REPLICAS_PER_MINUTE,
+    /** The "minute" of that cap, scaled like every interval. */
+    rebalanceCapWindowMs: ms(60),
+    rebalanceReplicaTtlMs: ms(config.REBALANCE_REPLICA_TTL_SECONDS),
+    returnToSpotMinMs: ms(config.RETURN_TO_SPOT_MIN_SECONDS),
     sseHeartbeatMs: ms(config.SSE_HEARTBEAT_SECONDS),
     eventRetentionMs: config.EVENT_RETENTION_HOURS * 3_600_000,
     jobIntervalMs: ms(config.JOB_INTERVAL_SECONDS),

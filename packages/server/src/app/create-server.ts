@@ -14,7 +14,9 @@ import { AgentService } from '../services/agent-service.ts';
 import { ClientService } from '../services/client-service.ts';
 import { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
+import { EmergencyResponder } from '../services/emergency-responder.ts';
 import { EventBus } from '../services/event-bus.ts';
+import { EventBridgeService } from '../services/eventbridge-service.ts';
 import { FleetKeeper } from '../services/fleet-keeper.ts';
 import { InsightService } from '../services/insight-service.ts';
 import { LifecycleService } from '../services/lifecycle-service.ts';
@@ -76,9 +78,12 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const clients = new ClientService(ctx);
   const coordinator = new SwitchCoordinator(ctx);
   const agents = new AgentService(ctx, coordinator);
-  const lifecycle = new LifecycleService(ctx, coordinator);
+  const emergencies = new EmergencyResponder(ctx, coordinator);
+  coordinator.onEnded = (tx, row) => emergencies.onSwitchEnded(tx, row);
+  const lifecycle = new LifecycleService(ctx, coordinator, emergencies);
   const switching = new SwitchService(ctx, coordinator);
-  const notices = new NoticeService(ctx);
+  const notices = new NoticeService(ctx, emergencies);
+  const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
   const bus = new EventBus(db, (err) => log.error({ err }, 'event bus error'));
   const waiters = new CommandWaiters(db);
@@ -94,6 +99,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     agents,
     lifecycle,
     switching,
+    eventbridge,
     notices,
     insights,
     bus,

@@ -16,6 +16,7 @@ export interface ClientsTable {
   id: string;
   name: string;
   token_hash: string;
+  eventbridge_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultTimestamp;
 }
 
@@ -92,6 +93,7 @@ export interface SwitchesTable {
   downtime_seconds: number | null;
   error_code: string | null;
   error_message: string | null;
+  interruption_id: ColumnType<string | null, string | null | undefined, string | null>;
   version: ColumnType<number, number | undefined, number>;
 }
 
@@ -209,6 +211,20 @@ export interface InterruptionsTable {
   received_at: DefaultTimestamp;
   response: string | null;
   outcome: string | null;
+  sources: ColumnType<unknown, string | undefined, string>;
+  switch_id: string | null;
+  replica_instance_id: string | null;
+  responded_at: Timestamp | null;
+  resolved_at: Timestamp | null;
+  serving_after_seconds: number | null;
+}
+
+export interface UnavailablePoolsTable {
+  client_id: string;
+  instance_type: string;
+  availability_zone: string;
+  until: Timestamp;
+  reason: string;
 }
 
 export interface PriceSnapshotsTable {
@@ -249,4 +265,5 @@ export interface Database {
   agent_configs: AgentConfigsTable;
   join_tokens: JoinTokensTable;
   switches: SwitchesTable;
+  unavailable_pools: UnavailablePoolsTable;
 }

@@ -15,6 +15,7 @@ import type { ClientService } from '../services/client-service.ts';
 import type { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
 import type { EventBus } from '../services/event-bus.ts';
+import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
@@ -27,6 +28,7 @@ import type { Metrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clientRoutes } from './routes/client.ts';
+import { eventBridgeRoutes } from './routes/eventbridge.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -46,6 +48,7 @@ export interface AppDeps {
   agents: AgentService;
   lifecycle: LifecycleService;
   switching: SwitchService;
+  eventbridge: EventBridgeService;
   notices: NoticeService;
   insights: InsightService;
   bus: EventBus;
@@ -137,6 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agentRoutes(deps));
   await app.register(clientRoutes(deps));
   await app.register(switchingRoutes(deps));
+  await app.register(eventBridgeRoutes(deps.eventbridge));
   await app.register(
     eventRoutes({
       bus: deps.bus,

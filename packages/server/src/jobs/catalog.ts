@@ -94,6 +94,18 @@ export const JOBS = {
     every: 1,
     run: (tx, { keeper }) => keeper.keepReplicas(tx),
   },
+  /** Replicas pre-warmed for rebalance recommendations no notice followed are retired. */
+  'rebalance-replica-retirement': {
+    lockKey: 7_311_108,
+    every: 6,
+    run: (tx, { keeper }) => keeper.retireRebalanceReplicas(tx),
+  },
+  /** Workloads that fell back to on-demand return to spot when an acceptable pool is back. */
+  'return-to-spot': {
+    lockKey: 7_311_109,
+    every: 2,
+    run: (tx, { keeper }) => keeper.returnToSpot(tx),
+  },
   'command-expiry': {
     lockKey: 7_311_103,
     every: 6,

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { CommandPriority } from '@spot/contract';
 import type { Tx } from '../db/executor.ts';
-import { type AgentConfigRow, listAgentsInMode } from '../repositories/agent-configs.ts';
+import { chooseSpotPool } from '../domain/emergency-policy.ts';
+import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../repositories/agent-configs.ts';
 import { listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
+import { noticedInstanceIds, updateInterruption } from '../repositories/interruptions.ts';
 import { latestSpotPrice } from '../repositories/pool-prices.ts';
 import { findOpenSwitchForAgent, listStaleSwitches } from '../repositories/switches.ts';
 import type { ServiceContext } from './context.ts';
 import { launchManagedInstance } from './managed-launch.ts';
-import type { SwitchCoordinator } from './switch-coordinator.ts';
+import { candidateFacts } from './pool-facts.ts';
+import { priorityOf, type SwitchCoordinator } from './switch-coordinator.ts';
 
 /**
  * The scheduled upkeep of moving workloads: stuck switches are failed, former primaries
@@ -76,7 +79,11 @@ export class FleetKeeper {
     if (!agent) return 0;
     // A switch in progress owns the workload's instances until it ends.
     if (await findOpenSwitchForAgent(tx, agent.id)) return 0;
-    const live = await listAgentInstancesIn(tx, agent.id, ['LAUNCHING', 'RUNNING', 'PROMOTING', 'OFFLINE']);
+    // An instance with a termination notice is already lost: it does not count as the replica.
+    const doomed = await noticedInstanceIds(tx, agent.id);
+    const live = (
+      await listAgentInstancesIn(tx, agent.id, ['LAUNCHING', 'RUNNING', 'PROMOTING', 'OFFLINE'])
+    ).filter((i) => !doomed.has(i.id));
     const primary = live.find((i) => i.role === 'PRIMARY');
     if (primary?.status !== 'RUNNING') return 0;
     const replicas = live.filter((i) => i.role === 'REPLICA').sort((a, b) => +a.created_at - +b.created_at);
@@ -119,6 +126,112 @@ export class FleetKeeper {
       at: this.ctx.now(),
     });
     return 1;
+  }
+
+  /**
+   * A replica pre-warmed for a rebalance recommendation that no termination notice followed
+   * is retired after its TTL (unless the workload keeps a replica anyway: manual_replica).
+   */
+  async retireRebalanceReplicas(tx: Tx): Promise<number> {
+    const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.rebalanceReplicaTtlMs);
+    const rows = await tx
+      .selectFrom('interruptions as r')
+      .innerJoin('agent_configs as c', 'c.agent_id', 'r.agent_id')
+      .select(['r.id', 'r.replica_instance_id', 'r.cloud_instance_id', 'r.instance_id'])
+      .where('r.kind', '=', 'rebalance_recommendation')
+      .where('r.replica_instance_id', 'is not', null)
+      .where('r.outcome', 'is', null)
+      .where('r.responded_at', '<', cutoff)
+      .where('c.mode', '<>', 'manual_replica')
+      .limit(100)
+      .execute();
+    let n = 0;
+    for (const r of rows) {
+      const noticed = await tx
+        .selectFrom('interruptions')
+        .select('id')
+        .where('cloud_instance_id', '=', r.cloud_instance_id)
+        .where('kind', '=', 'termination_notice')
+        .executeTakeFirst();
+      if (noticed) continue;
+      const replica = await lockInstance(tx, r.replica_instance_id!);
+      if (replica?.role === 'REPLICA' && replica.status === 'RUNNING') {
+        await this.switches.terminate(
+          tx,
+          replica,
+          r.instance_id,
+          'cleanup',
+          'rebalance replica not needed',
+          'system:rebalance',
+        );
+        n++;
+      }
+      await updateInterruption(tx, r.id, { outcome: 'replica_retired', resolved_at: this.ctx.now() });
+    }
+    return n;
+  }
+
+  /**
+   * A workload that fell back to on-demand goes back to spot once an acceptable spot pool is
+   * there again, no sooner than the configured minimum time on on-demand.
+   */
+  async returnToSpot(tx: Tx): Promise<number> {
+    const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.returnToSpotMinMs);
+    const fallbacks = await tx
+      .selectFrom('switches as s')
+      .innerJoin('instances as i', 'i.id', 's.to_instance_id')
+      .select(['s.agent_id', 's.to_instance_id'])
+      .where('s.trigger', '=', 'fallback')
+      .where('s.status', '=', 'COMPLETED')
+      .where('s.completed_at', '<', cutoff)
+      .where('i.role', '=', 'PRIMARY')
+      .where('i.status', '=', 'RUNNING')
+      .where('i.market', '=', 'on-demand')
+      .limit(100)
+      .execute();
+    let n = 0;
+    for (const f of fallbacks) {
+      const agent = await tx
+        .selectFrom('agents')
+        .selectAll()
+        .where('id', '=', f.agent_id)
+        .forNoKeyUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      if (!agent || (await findOpenSwitchForAgent(tx, agent.id))) continue;
+      const primary = await lockInstance(tx, f.to_instance_id!);
+      if (!primary || primary.role !== 'PRIMARY' || primary.status !== 'RUNNING') continue;
+      const config = await getAgentConfig(tx, agent.id);
+      const pool = chooseSpotPool(
+        await candidateFacts(tx, {
+          clientId: agent.client_id,
+          config,
+          instanceType: primary.instance_type,
+          region: primary.region ?? agent.region,
+          now: this.ctx.now(),
+        }),
+        null,
+      );
+      if (!pool) continue;
+      await this.switches.start(tx, {
+        clientId: agent.client_id,
+        agent,
+        trigger: 'return_to_spot',
+        source: primary,
+        target: {
+          kind: 'launch',
+          instanceType: pool.instance_type,
+          availabilityZone: pool.availability_zone,
+          market: 'spot',
+        },
+        priority: priorityOf('return_to_spot'),
+        reason: 'spot capacity is back',
+        requestId: randomUUID(),
+        actor: 'system:return-to-spot',
+      });
+      n++;
+    }
+    return n;
   }
 
   /** The cheapest known candidate pool that is not the primary's (unpriced ones last, in config order). */

@@ -154,6 +154,11 @@ export class InsightService {
       received_at: isoRequired(r.received_at),
       response: r.response,
       outcome: r.outcome,
+      sources: (r.sources as string[]) ?? [],
+      switch_id: r.switch_id,
+      serving_after_seconds: r.serving_after_seconds == null ? null : Number(r.serving_after_seconds),
+      responded_at: iso(r.responded_at),
+      resolved_at: iso(r.resolved_at),
     }));
   }
 }

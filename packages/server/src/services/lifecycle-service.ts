@@ -31,18 +31,27 @@ import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
 import { type InstanceRow, toInstanceJson } from '../views/instance.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import type { EmergencyResponder } from './emergency-responder.ts';
 import { launchManagedInstance } from './managed-launch.ts';
 import type { SwitchCoordinator } from './switch-coordinator.ts';
 import { applyTransition } from './transition.ts';
 import { inTransaction } from './unit-of-work.ts';
 
 const UNIQUE_VIOLATION = '23505';
+/** EC2 errors that say a pool has no spot capacity now: the pool is avoided for a while. */
+const CAPACITY_ERRORS = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'SpotMaxPriceTooLow',
+  'MaxSpotInstanceCountExceeded',
+]);
 
 /** Launch, terminate and their confirmations: every step is one transaction. */
 export class LifecycleService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly switches: SwitchCoordinator,
+    private readonly emergencies: EmergencyResponder,
   ) {}
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -171,7 +180,11 @@ export class LifecycleService {
     });
   }
 
-  async confirmTerminated(agentId: string, req: InstanceTerminatedRequest): Promise<ConfirmationResponse> {
+  async confirmTerminated(
+    agentId: string,
+    req: InstanceTerminatedRequest,
+    via: 'agent' | 'eventbridge' = 'agent',
+  ): Promise<ConfirmationResponse> {
     const now = this.ctx.now();
     const external = req.source === 'external';
     return this.tx(async (tx) => {
@@ -194,11 +207,16 @@ export class LifecycleService {
           at: now,
           source: external ? 'external' : 'agent',
           cloud_instance_id: req.cloud_instance_id ?? null,
-          method: external ? 'spot_interruption_notice' : 'agent_aws_poll',
+          method:
+            via === 'eventbridge' ? 'eventbridge' : external ? 'spot_interruption_notice' : 'agent_aws_poll',
         },
         `agent:${agentId}`,
       );
-      if (decision.kind === 'apply') await this.switches.onInstanceChanged(tx, row.id);
+      if (decision.kind === 'apply') {
+        await this.switches.onInstanceChanged(tx, row.id);
+        // AWS took the workload's primary: keep the workload alive (a no-op when a notice was answered).
+        if (external) await this.emergencies.onPrimaryLost(tx, row);
+      }
       return { instance_id: row.id, status: row.status, outcome: outcomeOf(decision.kind) };
     });
   }
@@ -244,6 +262,7 @@ export class LifecycleService {
               },
               actor,
             );
+            if (CAPACITY_ERRORS.has(errorCode)) await this.emergencies.markUnavailable(tx, locked, errorCode);
             await this.switches.onInstanceChanged(tx, locked.id);
           } else if (cloudId && !locked.cloud_instance_id) {
             // Not a status change: the dashboard learns the cloud id while LAUNCHING.

@@ -9,19 +9,30 @@ import { PricePoint } from '@spot/contract';
 import type { Tx } from '../db/executor.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { findByCloudId, lockInstance } from '../repositories/instances.ts';
+import { addInterruptionSource } from '../repositories/interruptions.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import type { EmergencyResponder } from './emergency-responder.ts';
 import { inTransaction } from './unit-of-work.ts';
 
 type AgentRef = { agentId: string; clientId: string };
+/** Who reported a signal: the agent's IMDS monitor, or EventBridge (deduplicated across both). */
+export type SignalSource = 'agent' | 'eventbridge';
 
-/** Interruption signals and price reports from agents. */
+/** Interruption signals and price reports from agents (and EventBridge, through them). */
 export class NoticeService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly responder: EmergencyResponder,
+  ) {}
 
-  async terminationNotice(agent: AgentRef, req: TerminationNoticeRequest): Promise<NoticeResponse> {
-    return this.record(agent, {
+  async terminationNotice(
+    agent: AgentRef,
+    req: TerminationNoticeRequest,
+    source: SignalSource = 'agent',
+  ): Promise<NoticeResponse> {
+    return this.record(agent, source, {
       kind: 'termination_notice',
       cloud_instance_id: req.cloud_instance_id,
       instance_id: req.instance_id,
@@ -32,8 +43,12 @@ export class NoticeService {
     });
   }
 
-  async rebalanceNotice(agent: AgentRef, req: RebalanceNoticeRequest): Promise<NoticeResponse> {
-    return this.record(agent, {
+  async rebalanceNotice(
+    agent: AgentRef,
+    req: RebalanceNoticeRequest,
+    source: SignalSource = 'agent',
+  ): Promise<NoticeResponse> {
+    return this.record(agent, source, {
       kind: 'rebalance_recommendation',
       cloud_instance_id: req.cloud_instance_id,
       instance_id: req.instance_id,
@@ -50,6 +65,7 @@ export class NoticeService {
    */
   private async record(
     agent: AgentRef,
+    source: SignalSource,
     n: {
       kind: 'termination_notice' | 'rebalance_recommendation';
       cloud_instance_id: string;
@@ -78,6 +94,7 @@ export class NoticeService {
           deadline: n.deadline,
           detected_at: n.detected_at,
           received_at: now,
+          sources: JSON.stringify([source]),
         })
         .onConflict((oc) => oc.columns(['cloud_instance_id', 'kind']).doNothing())
         .returning('id')
@@ -89,6 +106,8 @@ export class NoticeService {
           .where('cloud_instance_id', '=', n.cloud_instance_id)
           .where('kind', '=', n.kind)
           .executeTakeFirstOrThrow();
+        // The same signal from a second source: one response, both sources on the record.
+        await addInterruptionSource(tx, existing.id, source);
         return { interruption_id: existing.id, duplicate: true };
       }
       if (instance) {
@@ -98,7 +117,7 @@ export class NoticeService {
           event_type: n.kind === 'termination_notice' ? 'INTERRUPTION_NOTICE' : 'REBALANCE_RECOMMENDATION',
           from_status: instance.status,
           to_status: instance.status,
-          source: 'agent',
+          source: source === 'eventbridge' ? 'external' : 'agent',
           reason: 'spot_interruption',
           confirmation_method: null,
           cloud_instance_id: n.cloud_instance_id,
@@ -115,7 +134,11 @@ export class NoticeService {
         deadline: iso(n.deadline),
         detected_at: isoRequired(n.detected_at),
         action: n.action,
+        sources: [source],
       });
+      // Act at once, in the same transaction: the response is as durable as the signal.
+      if (n.kind === 'termination_notice') await this.responder.onTerminationNotice(tx, id);
+      else await this.responder.onRebalance(tx, id);
       return { interruption_id: id, duplicate: false };
     });
   }

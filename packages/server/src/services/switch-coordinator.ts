@@ -56,6 +56,9 @@ export type SwitchTarget =
  * result, an instance lost, a timeout) hands it here.
  */
 export class SwitchCoordinator {
+  /** Told when a switch ends (the emergency responder: outcomes and retries). Set once, at wiring. */
+  onEnded: ((tx: Tx, row: SwitchRow) => Promise<void>) | null = null;
+
   constructor(private readonly ctx: ServiceContext) {}
 
   async start(
@@ -70,6 +73,8 @@ export class SwitchCoordinator {
       reason: string | null;
       requestId: string;
       actor: string;
+      /** The interruption this switch answers (its outcome follows the switch's). */
+      interruptionId?: string;
     },
   ): Promise<{ row: SwitchRow; commandId: string }> {
     const now = this.ctx.now();
@@ -114,6 +119,7 @@ export class SwitchCoordinator {
         : null,
       to_price: await poolPrice(tx, p.clientId, { ...to, region }),
       requested_at: now,
+      interruption_id: p.interruptionId ?? null,
     }).catch((err: { code?: string }) => {
       if (err.code === '23505')
         throw new DomainError('CONFLICT', `a switch of agent ${p.agent.logical_id} is already in progress`);
@@ -245,6 +251,7 @@ export class SwitchCoordinator {
     );
     if (row.status === 'COMPLETED') await this.publish(tx, row, 'SWITCH_COMPLETED');
     if (row.status === 'FAILED') await this.publish(tx, row, 'SWITCH_FAILED');
+    if (row.status !== 'IN_PROGRESS') await this.onEnded?.(tx, row);
     return row;
   }
 

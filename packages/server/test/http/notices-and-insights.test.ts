@@ -28,7 +28,7 @@ const events = (clientId: string) =>
     .execute();
 
 describe('interruption notices', () => {
-  it('records a termination notice once, streams EMERGENCY_EVENT once, and lists it', async () => {
+  it('records a termination notice once, streams it once and then its response, and lists it', async () => {
     const tenant = await t.newTenant();
     const { agent, instance_id } = await runningOn(tenant, 'i-0f00');
     const body = { cloud_instance_id: 'i-0f00', action: 'terminate', time: '2030-01-01T00:02:00Z' };
@@ -43,12 +43,18 @@ describe('interruption notices', () => {
     expect(first.body.duplicate).toBe(false);
     expect(again.body).toEqual({ interruption_id: first.body.interruption_id, duplicate: true });
 
+    // The notice, then the response to it (the duplicate adds nothing).
     const emergencies = (await events(tenant.clientId)).filter((e) => e.type === 'EMERGENCY_EVENT');
-    expect(emergencies).toHaveLength(1);
+    expect(emergencies).toHaveLength(2);
     expect(emergencies[0]!.data).toMatchObject({
       kind: 'termination_notice',
       instance_id,
       deadline: '2030-01-01T00:02:00.000Z',
+      sources: ['agent'],
+    });
+    expect(emergencies[1]!.data).toMatchObject({
+      interruption_id: first.body.interruption_id,
+      response: expect.any(String),
     });
 
     const list = await t.request('GET', '/api/client/interruptions?active=true', { token: tenant.token });

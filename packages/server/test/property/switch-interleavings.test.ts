@@ -190,9 +190,12 @@ describe('switch interleavings', () => {
         expect(statuses.filter((s) => s >= 500)).toEqual([]);
         expect(await findViolations(t.db, tenant.clientId)).toEqual([]);
 
-        // Whatever was left half-done, the timeout job ends it.
-        clock += 700_000;
-        await runJobOnce('switch-timeouts', t.server.jobDeps);
+        // Whatever was left half-done, the timeout job ends it — an emergency replacement is
+        // retried a bounded number of times (a workload that lost its primary), then given up.
+        for (let n = 0; n < 6; n++) {
+          clock += 700_000;
+          await runJobOnce('switch-timeouts', t.server.jobDeps);
+        }
         const open = await sql<{ n: number }>`
           SELECT count(*)::int AS n FROM switches WHERE agent_id = ${agentId} AND status = 'IN_PROGRESS'`.execute(
           t.db.kysely,

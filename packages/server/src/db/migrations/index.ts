@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001_initial.ts';
 import * as m002 from './002_ondemand_defaults.ts';
 import * as m003 from './003_switching.ts';
+import * as m004 from './004_emergency.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
   '001_initial': m001,
   '002_ondemand_defaults': m002,
   '003_switching': m003,
+  '004_emergency': m004,
 };
 
 export const migrationProvider: MigrationProvider = {
