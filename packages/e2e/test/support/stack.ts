@@ -20,6 +20,8 @@ export interface StackOptions {
   speed?: number;
   serverEnv?: Record<string, string>;
   simArgs?: string[];
+  /** Have the simulator deliver EventBridge events to the server with this secret header. */
+  eventbridgeSecret?: string;
 }
 
 export interface Tenant {
@@ -53,16 +55,36 @@ export class Stack {
   static async start(opts: StackOptions = {}): Promise<Stack> {
     const s = new Stack(opts);
     s.db = await createDatabase();
-    s.sim = new Proc(
-      'sim',
-      'packages/cloud-sim/bin/spot-cloud-sim.js',
-      ['--port', '0', '--speed', String(s.speed), '--hazard-per-hour', '0', ...(opts.simArgs ?? [])],
-      {},
-    );
-    const [simLine] = await Promise.all([
-      s.sim.waitForLine((l) => l.startsWith('spot-cloud-sim listening on '), 60_000),
-      s.startServer(),
-    ]);
+    const startSim = () => {
+      const eventbridge = opts.eventbridgeSecret
+        ? [
+            '--eventbridge-url',
+            `${s.serverUrl}/api/integrations/eventbridge`,
+            '--eventbridge-header',
+            `X-Spot-EventBridge-Secret: ${opts.eventbridgeSecret}`,
+          ]
+        : [];
+      s.sim = new Proc(
+        'sim',
+        'packages/cloud-sim/bin/spot-cloud-sim.js',
+        [
+          '--port',
+          '0',
+          '--speed',
+          String(s.speed),
+          '--hazard-per-hour',
+          '0',
+          ...eventbridge,
+          ...(opts.simArgs ?? []),
+        ],
+        {},
+      );
+      return s.sim.waitForLine((l) => l.startsWith('spot-cloud-sim listening on '), 60_000);
+    };
+    // EventBridge needs the server's address first; otherwise both start at once.
+    const simLine = opts.eventbridgeSecret
+      ? await s.startServer().then(startSim)
+      : (await Promise.all([startSim(), s.startServer()]))[0];
     s.simUrl = simLine.replace('spot-cloud-sim listening on ', '').trim();
     return s;
   }

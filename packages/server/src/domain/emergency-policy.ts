@@ -53,6 +53,8 @@ export type TerminationResponse =
   /** A switch already moves the workload off this instance: let it finish. */
   | { kind: 'follow_switch'; switchId: string }
   | { kind: 'replace_replica'; pool: PoolKey }
+  /** The replica a switch is promoting is itself going away: fail that switch now (its retry goes elsewhere). */
+  | { kind: 'abort_switch'; switchId: string }
   | { kind: 'none'; why: string };
 
 export interface TerminationFacts {
@@ -71,8 +73,7 @@ export interface TerminationFacts {
 export function decideTermination(f: TerminationFacts): TerminationResponse {
   if (f.role === 'ZOMBIE') return { kind: 'none', why: 'a former primary: it is being retired anyway' };
   if (f.role === 'REPLICA') {
-    if (f.openSwitch?.targetIsThisInstance)
-      return { kind: 'none', why: 'the switch to this replica fails on its own' };
+    if (f.openSwitch?.targetIsThisInstance) return { kind: 'abort_switch', switchId: f.openSwitch.id };
     if (f.mode !== 'manual_replica')
       return { kind: 'none', why: 'replicas are replaced only in manual_replica mode' };
     const pool = chooseSpotPool(f.candidates, f.pool);

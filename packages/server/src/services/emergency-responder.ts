@@ -191,6 +191,17 @@ export class EmergencyResponder {
         patch = { response: 'replacement_launched', replica_instance_id: row.id };
         break;
       }
+      case 'abort_switch': {
+        // Its failure reaches onSwitchEnded, which answers the primary's own interruption again.
+        await this.switches.abort(
+          tx,
+          d.switchId,
+          'TargetInterrupted',
+          `replica ${inst.id} got a termination notice`,
+        );
+        patch = { response: 'none' };
+        break;
+      }
       case 'none':
         patch = { response: 'none' };
         this.ctx.log.info({ interruption_id: intr.id, why: d.why }, 'interruption: no response');
@@ -293,11 +304,13 @@ export class EmergencyResponder {
     if (inst.role !== 'PRIMARY' || !inst.cloud_instance_id) return;
     const existing = await tx
       .selectFrom('interruptions')
-      .select(['id', 'responded_at'])
+      .select(['id', 'response'])
       .where('cloud_instance_id', '=', inst.cloud_instance_id)
       .where('kind', '=', 'termination_notice')
       .executeTakeFirst();
-    if (existing?.responded_at) return;
+    // Answered already (a promotion or replacement is under way). A notice that got no
+    // response because this instance was a replica then — promoted since — is answered now.
+    if (existing?.response && existing.response !== 'none') return;
     const now = this.ctx.now();
     let id = existing?.id;
     if (!id) {

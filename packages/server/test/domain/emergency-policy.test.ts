@@ -88,6 +88,15 @@ describe('termination notice', () => {
       pool: { availability_zone: 'us-east-1c' },
     });
     expect(decideTermination(primary({ role: 'ZOMBIE', runningReplicaIds: ['r1'] })).kind).toBe('none');
+    // The replica a switch is promoting gets its own notice: that switch must not complete.
+    expect(
+      decideTermination(
+        primary({
+          role: 'REPLICA',
+          openSwitch: { id: 's2', fromThisInstance: false, targetIsThisInstance: true },
+        }),
+      ),
+    ).toEqual({ kind: 'abort_switch', switchId: 's2' });
   });
 });
 
