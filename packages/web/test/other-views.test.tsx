@@ -135,6 +135,7 @@ describe('HistoryView', () => {
         status: 500,
         body: { error: { code: 'INTERNAL', message: 'boom' } },
       }),
+      'GET /api/client/interruptions': () => ({ status: 200, body: { interruptions: [] } }),
     });
     render(<HistoryView />);
     expect((await screen.findByTestId('state-error')).textContent).toContain('boom');

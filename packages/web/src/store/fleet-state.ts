@@ -1,4 +1,7 @@
-import type { AgentView, EmergencyEventData, Instance, InstanceStatus, SwitchView } from '@spot/contract';
+import type { AgentView, Instance, InstanceStatus, SwitchView } from '@spot/contract';
+import type { Emergency } from './interruptions';
+
+export type { Emergency } from './interruptions';
 
 /** An action the operator started whose server confirmation (an SSE event) has not arrived yet. */
 export type PendingAction =
@@ -13,8 +16,6 @@ export type PendingAction =
       requested_at: string;
     }
   | { kind: 'terminate'; key: string; instance_id: string; requested_at: string };
-
-export type Emergency = EmergencyEventData & { action?: string | null };
 
 export interface Notice {
   id: number;
@@ -44,7 +45,10 @@ export interface FleetState {
   seqOf: Record<string, number>;
   pending: Record<string, PendingAction>;
   agents: Record<string, AgentView>;
+  /** Interruptions seen this session, by interruption_id: one record each, updated as the response proceeds. */
   emergencies: Record<string, Emergency>;
+  /** Alerts the operator dismissed: the record stays (History), the alert does not come back. */
+  dismissed: Record<string, true>;
   /** Switches seen (GET /api/client/switches and SWITCH_* events), by switch_id; an ended one never reopens. */
   switches: Record<string, SwitchView>;
   /** Bumped when a switch ends, so the downtime figures know to refetch. */
@@ -66,6 +70,7 @@ export const emptyFleet = (): FleetState => ({
   pending: {},
   agents: {},
   emergencies: {},
+  dismissed: {},
   switches: {},
   switchVersion: 0,
   prices: {},

@@ -17,6 +17,13 @@ import { assertNever } from '../lib/assert';
 import { formatSeconds } from '../lib/format';
 import type { ActivityItem, FleetState, Notice, PendingAction } from './fleet-state';
 import { poolKey, poolLabel } from './fleet-state';
+import {
+  describeOutcome,
+  mergeEmergencyEvent,
+  mergeListed,
+  responseLabel,
+  sameEmergency,
+} from './interruptions';
 
 const ACTIVITY_MAX = 100;
 const NOTICES_MAX = 5;
@@ -92,14 +99,8 @@ export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
     }
     case 'EMERGENCY_EVENT': {
       const p = EmergencyEventData.safeParse(event.data);
-      if (!p.success || next.emergencies[p.data.interruption_id]) return next;
-      const action = typeof event.data.action === 'string' ? event.data.action : null;
-      const label = p.data.kind === 'termination_notice' ? 'termination notice' : 'rebalance recommendation';
-      return withActivity(
-        { ...next, emergencies: { ...next.emergencies, [p.data.interruption_id]: { ...p.data, action } } },
-        event,
-        `${label} for ${p.data.cloud_instance_id}`,
-      );
+      if (!p.success) return next;
+      return emergencyEvent(next, p.data, event);
     }
     case 'PRICE_UPDATED': {
       const p = priceUpdate(event.data);
@@ -139,6 +140,27 @@ export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
       // HEARTBEAT returned above; anything else the contract adds lands here and fails the build.
       return assertNever(event.type);
   }
+}
+
+/**
+ * EMERGENCY_EVENT is sent again for the same interruption id as the response proceeds: each
+ * one merges into the one record (an update may come first, e.g. after a reconnect).
+ */
+function emergencyEvent(state: FleetState, d: EmergencyEventData, event: StreamEvent): FleetState {
+  const held = state.emergencies[d.interruption_id];
+  const merged = mergeEmergencyEvent(held, d, event.timestamp);
+  if (held && sameEmergency(held, merged)) return state;
+  const next = { ...state, emergencies: { ...state.emergencies, [d.interruption_id]: merged } };
+  const label = merged.kind === 'termination_notice' ? 'termination notice' : 'rebalance recommendation';
+  const what = `${label} for ${merged.cloud_instance_id}`;
+  const news: string[] = [];
+  if (merged.response !== (held?.response ?? null) && merged.response)
+    news.push(responseLabel(merged.response));
+  if (merged.outcome !== (held?.outcome ?? null) && merged.outcome) {
+    news.push(describeOutcome(merged, state.switches[merged.switch_id ?? '']) ?? merged.outcome);
+  }
+  if (held && news.length === 0) return next; // a source added, a switch linked: the alert shows it
+  return withActivity(next, event, news.length ? `${what}: ${news.join(', ')}` : what);
 }
 
 const ended = (s: SwitchView): boolean => s.status !== 'IN_PROGRESS';
@@ -275,22 +297,20 @@ export function applyAgents(state: FleetState, agents: AgentView[]): FleetState 
   return { ...state, agents: Object.fromEntries(agents.map((a) => [a.agent_id, a])) };
 }
 
+/**
+ * Merges a GET /api/client/interruptions answer into the records the stream keeps (one per
+ * interruption id, see interruptions.ts); a dismissed alert stays dismissed.
+ */
 export function applyInterruptions(state: FleetState, list: InterruptionView[]): FleetState {
-  const emergencies = { ...state.emergencies };
+  let emergencies = state.emergencies;
   for (const i of list) {
-    if (emergencies[i.interruption_id]) continue;
-    emergencies[i.interruption_id] = {
-      interruption_id: i.interruption_id,
-      kind: i.kind,
-      agent_id: i.agent_id,
-      instance_id: i.instance_id,
-      cloud_instance_id: i.cloud_instance_id,
-      deadline: i.deadline,
-      detected_at: i.detected_at,
-      action: i.action,
-    };
+    const held = emergencies[i.interruption_id];
+    const merged = mergeListed(held, i);
+    if (held && sameEmergency(held, merged)) continue;
+    if (emergencies === state.emergencies) emergencies = { ...emergencies };
+    emergencies[i.interruption_id] = merged;
   }
-  return { ...state, emergencies };
+  return emergencies === state.emergencies ? state : { ...state, emergencies };
 }
 
 export function applyLatestPrices(
@@ -381,11 +401,10 @@ export function dismissNotice(state: FleetState, id: number): FleetState {
   return { ...state, notices: state.notices.filter((n) => n.id !== id) };
 }
 
+/** Hides the alert; the interruption's record stays (History lists it) and later updates keep it hidden. */
 export function dismissEmergency(state: FleetState, id: string): FleetState {
-  if (!state.emergencies[id]) return state;
-  const emergencies = { ...state.emergencies };
-  delete emergencies[id];
-  return { ...state, emergencies };
+  if (!state.emergencies[id] || state.dismissed[id]) return state;
+  return { ...state, dismissed: { ...state.dismissed, [id]: true } };
 }
 
 function withActivity(

@@ -1,6 +1,7 @@
 import type { Instance, LifecycleEvent } from '@spot/contract';
 import { type JSX, useMemo, useState } from 'react';
 import { api } from '../api/endpoints';
+import { InterruptionHistory } from '../components/InterruptionHistory';
 import { RoleBadge } from '../components/RoleBadge';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatDuration, formatTime } from '../lib/format';
@@ -46,12 +47,16 @@ function Timeline({ instanceId }: { instanceId: string }) {
   );
 }
 
-/** Terminated instances (newest first) with run length, reason, and a lifecycle timeline each. */
+/**
+ * Terminated instances (newest first) with run length, reason, and a lifecycle timeline each;
+ * below them every interruption with its response, outcome, sources and time to serving.
+ */
 export function HistoryView() {
   const res = useResource((signal) => api.terminated(200, signal), []);
   const live = useFleet((s) => s.instances);
   const agents = useFleet((s) => s.agents);
   const [selected, setSelected] = useState<string | null>(null);
+  const [refresh, setRefresh] = useState(0);
 
   // Terminations seen live since the list loaded join it without a reload.
   const list = useMemo(() => {
@@ -148,11 +153,19 @@ export function HistoryView() {
       <div className="toolbar">
         <h1 id="history-title">History</h1>
         <div className="spacer" />
-        <button type="button" className="btn" onClick={() => res.reload(true)}>
+        <button
+          type="button"
+          className="btn"
+          onClick={() => {
+            res.reload(true);
+            setRefresh((n) => n + 1);
+          }}
+        >
           Refresh
         </button>
       </div>
       {body}
+      <InterruptionHistory refresh={refresh} />
     </section>
   );
 }
