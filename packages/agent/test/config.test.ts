@@ -9,7 +9,7 @@ describe('agent config', () => {
     expect(c.SPOT_SERVER_URL).toBe('http://127.0.0.1:8080');
     expect(c.SPOT_AGENT_STATE_DIR).toBe('./.spot-agent');
     expect(c.SPOT_HEARTBEAT_SECONDS).toBe(60);
-    expect(c.SPOT_INTERRUPTION_POLL_SECONDS).toBe(5);
+    expect(c.SPOT_INTERRUPTION_POLL_SECONDS).toBe(1);
     expect(c.SPOT_PRICING_SECONDS).toBe(60);
     expect(c.SPOT_CONFIRM_POLL_SECONDS).toBe(5);
     expect(c.SPOT_LAUNCH_TIMEOUT_SECONDS).toBe(300);
@@ -78,7 +78,7 @@ describe('agent config', () => {
   it('divides every interval and timeout by SPOT_TIME_SCALE, but not the long-poll wait', () => {
     const t = timings(loadConfig({ ...base, SPOT_TIME_SCALE: '20' }));
     expect(t.heartbeatMs).toBe(3_000);
-    expect(t.interruptionPollMs).toBe(250);
+    expect(t.interruptionPollMs).toBe(50);
     expect(t.confirmPollMs).toBe(250);
     expect(t.launchTimeoutMs).toBe(15_000);
     expect(t.terminateTimeoutMs).toBe(9_000);

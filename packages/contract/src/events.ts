@@ -40,6 +40,8 @@ export const EmergencyEventData = z.object({
   outcome: z.string().nullable().optional(),
   switch_id: z.string().nullable().optional(),
   sources: z.array(z.string()).optional(),
+  response_detail: z.string().nullable().optional().describe('why, for a response of none or rate_limited'),
+  serving_after_seconds: z.number().nullable().optional(),
 });
 export type EmergencyEventData = z.infer<typeof EmergencyEventData>;
 
@@ -76,6 +78,7 @@ export const InterruptionView = z.object({
     .describe('in_time | late | failed (termination); replica_retired (rebalance replica not needed)'),
   sources: z.array(z.string()).describe('who reported it: agent (IMDS), eventbridge, reclaim'),
   switch_id: z.string().nullable(),
+  response_detail: z.string().nullable().optional().describe('why, for a response of none or rate_limited'),
   serving_after_seconds: z.number().nullable().describe('from the notice to the new primary serving'),
   responded_at: Timestamp.nullable(),
   resolved_at: Timestamp.nullable(),

@@ -13,6 +13,7 @@ import { TEST_DB } from '../test/support/database.ts';
 import { launch } from '../test/support/fleet.ts';
 import type { SseStream } from '../test/support/sse.ts';
 import { type AgentHandle, Stack, type Tenant } from '../test/support/stack.ts';
+import { benchInterruptionResponse } from './interruption-response.ts';
 import { benchSwitchDowntime } from './switch-downtime.ts';
 
 const SPEED = 20;
@@ -113,6 +114,7 @@ async function main() {
     await stack.stop();
   }
   await benchSwitchDowntime(TEST_DB);
+  await benchInterruptionResponse(TEST_DB);
 }
 
 main().catch((err) => {

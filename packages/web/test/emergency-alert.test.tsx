@@ -261,6 +261,7 @@ describe('HistoryView: interruptions', () => {
     outcome: 'in_time',
     sources: ['agent', 'eventbridge'],
     switch_id: uuid(),
+    response_detail: null,
     serving_after_seconds: 2.5,
     responded_at: '2026-11-24T09:00:00.200Z',
     resolved_at: '2026-11-24T09:00:02.500Z',

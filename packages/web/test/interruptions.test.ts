@@ -229,6 +229,25 @@ describe('describeResponse: the response as it proceeds', () => {
   });
   const replica = instance({ instance_id: uuid(904), role: 'REPLICA', status: 'PROMOTING' });
 
+  it("gives the server's reason for no response when it sent one, and keeps it across updates", () => {
+    const e = base({
+      response: 'none',
+      response_detail: 'no acceptable spot pool and on-demand fallback is off',
+    });
+    expect(describeResponse(e)).toEqual({
+      state: 'none',
+      text: 'no response (no acceptable spot pool and on-demand fallback is off)',
+    });
+    const merged = applyEvent(
+      applyEvent(
+        emptyFleet(),
+        ev('EMERGENCY_EVENT', { ...notice, response: 'none', response_detail: 'because' }, 1),
+      ),
+      ev('EMERGENCY_EVENT', { ...notice, outcome: 'failed' }, 2),
+    ).emergencies[INT] as Emergency;
+    expect(merged.response_detail).toBe('because');
+  });
+
   it('replica promoting → promoted, following the switch', () => {
     const e = base({ response: 'promoted_replica', switch_id: SW });
     const sw = switchView({

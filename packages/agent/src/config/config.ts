@@ -63,7 +63,8 @@ export const ConfigSchema = z.object({
     .regex(/^ami-[0-9a-f]+$/, 'must be an AMI id such as ami-0abcdef1234567890')
     .default('ami-0c02fb55956c7d316'),
   SPOT_HEARTBEAT_SECONDS: seconds(60),
-  SPOT_INTERRUPTION_POLL_SECONDS: seconds(5),
+  /** IMDS is local and cheap: 1 s keeps notice → server well inside 1.5 s (the termination handler polls every 2 s). */
+  SPOT_INTERRUPTION_POLL_SECONDS: seconds(1),
   SPOT_PRICING_SECONDS: seconds(60),
   SPOT_RECONCILE_SECONDS: seconds(30),
   SPOT_CONFIRM_POLL_SECONDS: seconds(5),

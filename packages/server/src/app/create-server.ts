@@ -110,7 +110,12 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     webDistDir: config.WEB_DIST_DIR ?? DEFAULT_WEB_DIST,
   });
-  const jobDeps: JobDeps = { ctx, agents, switches: coordinator, keeper: new FleetKeeper(ctx, coordinator) };
+  const jobDeps: JobDeps = {
+    ctx,
+    agents,
+    switches: coordinator,
+    keeper: new FleetKeeper(ctx, coordinator, emergencies),
+  };
   const scheduler = new JobScheduler(jobDeps);
   if (options.jobs !== false) scheduler.start();
 

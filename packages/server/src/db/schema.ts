@@ -214,6 +214,7 @@ export interface InterruptionsTable {
   sources: ColumnType<unknown, string | undefined, string>;
   switch_id: string | null;
   replica_instance_id: string | null;
+  response_detail: ColumnType<string | null, string | null | undefined, string | null>;
   responded_at: Timestamp | null;
   resolved_at: Timestamp | null;
   serving_after_seconds: number | null;

@@ -17,15 +17,15 @@ export async function updateInterruption(
   return tx.updateTable('interruptions').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
-/** Adds a reporting source (agent, eventbridge, …) to a signal already recorded. */
-export async function addInterruptionSource(tx: Tx, id: string, source: string): Promise<void> {
-  await tx
+/** Adds a reporting source (agent, eventbridge, …) to a signal already recorded; true when it was new. */
+export async function addInterruptionSource(tx: Tx, id: string, source: string): Promise<boolean> {
+  const res = await tx
     .updateTable('interruptions')
-    .set({
-      sources: sql`CASE WHEN sources ? ${source} THEN sources ELSE sources || to_jsonb(${source}::text) END`,
-    })
+    .set({ sources: sql`sources || to_jsonb(${source}::text)` })
     .where('id', '=', id)
-    .execute();
+    .where(sql<boolean>`NOT (sources ? ${source})`)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 export async function findInterruption(

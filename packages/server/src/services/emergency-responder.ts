@@ -203,7 +203,7 @@ export class EmergencyResponder {
         break;
       }
       case 'none':
-        patch = { response: 'none' };
+        patch = { response: 'none', response_detail: d.why };
         this.ctx.log.info({ interruption_id: intr.id, why: d.why }, 'interruption: no response');
         break;
       default: {
@@ -212,6 +212,9 @@ export class EmergencyResponder {
       }
     }
     const updated = await updateInterruption(tx, intr.id, {
+      // A new answer (a retry, or a replica that became primary) starts with no outcome.
+      outcome: null,
+      response_detail: null,
       ...patch,
       responded_at: intr.responded_at ?? now,
       ...(d.kind === 'none' && !intr.switch_id ? { outcome: 'failed' as const } : {}),
@@ -284,7 +287,10 @@ export class EmergencyResponder {
         patch = { response: 'marked' };
         break;
       case 'none':
-        patch = { response: decision.why.startsWith('rate limited') ? 'rate_limited' : 'none' };
+        patch = {
+          response: decision.why.startsWith('rate limited') ? 'rate_limited' : 'none',
+          response_detail: decision.why,
+        };
         this.ctx.log.info({ interruption_id: intr.id, why: decision.why }, 'rebalance: no replica');
         break;
       default: {
@@ -375,6 +381,11 @@ export class EmergencyResponder {
     if (updated) await this.publish(tx, updated);
   }
 
+  async publishById(tx: Tx, id: string): Promise<void> {
+    const intr = await lockInterruption(tx, id);
+    if (intr) await this.publish(tx, intr);
+  }
+
   /** The dashboard's emergency alert follows the response live: the same event, updated. */
   async publish(tx: Tx, intr: InterruptionRow): Promise<void> {
     const data: EmergencyEventData = {
@@ -389,6 +400,8 @@ export class EmergencyResponder {
       outcome: intr.outcome,
       switch_id: intr.switch_id,
       sources: (intr.sources as string[]) ?? [],
+      response_detail: intr.response_detail,
+      serving_after_seconds: intr.serving_after_seconds == null ? null : Number(intr.serving_after_seconds),
     };
     await appendEvent(tx, intr.client_id, 'EMERGENCY_EVENT', data);
   }

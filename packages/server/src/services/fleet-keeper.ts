@@ -8,6 +8,7 @@ import { noticedInstanceIds, updateInterruption } from '../repositories/interrup
 import { latestSpotPrice } from '../repositories/pool-prices.ts';
 import { findOpenSwitchForAgent, listStaleSwitches } from '../repositories/switches.ts';
 import type { ServiceContext } from './context.ts';
+import type { EmergencyResponder } from './emergency-responder.ts';
 import { launchManagedInstance } from './managed-launch.ts';
 import { candidateFacts } from './pool-facts.ts';
 import { priorityOf, type SwitchCoordinator } from './switch-coordinator.ts';
@@ -21,6 +22,7 @@ export class FleetKeeper {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly switches: SwitchCoordinator,
+    private readonly emergencies?: EmergencyResponder,
   ) {}
 
   async failStuckSwitches(tx: Tx): Promise<number> {
@@ -166,7 +168,11 @@ export class FleetKeeper {
         );
         n++;
       }
-      await updateInterruption(tx, r.id, { outcome: 'replica_retired', resolved_at: this.ctx.now() });
+      const retired = await updateInterruption(tx, r.id, {
+        outcome: 'replica_retired',
+        resolved_at: this.ctx.now(),
+      });
+      if (retired) await this.emergencies?.publish(tx, retired);
     }
     return n;
   }

@@ -156,6 +156,7 @@ export class InsightService {
       outcome: r.outcome,
       sources: (r.sources as string[]) ?? [],
       switch_id: r.switch_id,
+      response_detail: r.response_detail,
       serving_after_seconds: r.serving_after_seconds == null ? null : Number(r.serving_after_seconds),
       responded_at: iso(r.responded_at),
       resolved_at: iso(r.resolved_at),

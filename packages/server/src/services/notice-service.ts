@@ -107,7 +107,8 @@ export class NoticeService {
           .where('kind', '=', n.kind)
           .executeTakeFirstOrThrow();
         // The same signal from a second source: one response, both sources on the record.
-        await addInterruptionSource(tx, existing.id, source);
+        if (await addInterruptionSource(tx, existing.id, source))
+          await this.responder.publishById(tx, existing.id);
         return { interruption_id: existing.id, duplicate: true };
       }
       if (instance) {

@@ -24,6 +24,8 @@ export interface Emergency {
   /** agent (IMDS), eventbridge, reclaim */
   sources: string[];
   serving_after_seconds: number | null;
+  /** The server's reason for a response of none / rate_limited, when it gave one. */
+  response_detail?: string | null;
   /** From the listing, else when the stream first told us of the response / outcome. */
   responded_at: string | null;
   resolved_at: string | null;
@@ -63,7 +65,8 @@ export function mergeEmergencyEvent(
     outcome,
     switch_id: or(d.switch_id, held?.switch_id),
     sources: union(held?.sources ?? [], d.sources),
-    serving_after_seconds: held?.serving_after_seconds ?? null,
+    response_detail: d.response ? (d.response_detail ?? null) : (held?.response_detail ?? null),
+    serving_after_seconds: d.serving_after_seconds ?? held?.serving_after_seconds ?? null,
     responded_at: held?.responded_at ?? (response ? at : null),
     resolved_at: held?.resolved_at ?? (outcome ? at : null),
   };
@@ -91,6 +94,7 @@ export function mergeListed(held: Emergency | undefined, v: InterruptionView): E
     outcome: v.outcome,
     switch_id: v.switch_id,
     sources: [...v.sources],
+    response_detail: v.response_detail ?? null,
     serving_after_seconds: v.serving_after_seconds,
     responded_at: v.responded_at,
     resolved_at: v.resolved_at,
@@ -108,6 +112,7 @@ export function mergeListed(held: Emergency | undefined, v: InterruptionView): E
     outcome: or(first.outcome, second.outcome),
     switch_id: or(first.switch_id, second.switch_id),
     sources: union(held.sources, v.sources),
+    response_detail: or(first.response_detail, second.response_detail),
     serving_after_seconds: or(v.serving_after_seconds, held.serving_after_seconds),
     responded_at: or(v.responded_at, held.responded_at),
     resolved_at: or(v.resolved_at, held.resolved_at),
@@ -197,6 +202,8 @@ const swError = (sw: SwitchView | undefined): string => (sw?.error_code ? ` (${s
  * following the emergency policy's cases (server domain/emergency-policy.ts).
  */
 export function noResponseReason(e: Emergency, f: ResponseFacts): string {
+  // The server says why when it knows; the guesses below are for older records.
+  if (e.response_detail) return e.response_detail;
   if (!e.instance_id) return 'not an instance the product manages';
   if (f.sw?.status === 'FAILED') return `the emergency switch failed${swError(f.sw)}, no other way left`;
   if (e.kind === 'rebalance_recommendation') {

@@ -12,6 +12,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ADD COLUMN sources jsonb NOT NULL DEFAULT '["agent"]',
       ADD COLUMN switch_id uuid REFERENCES switches(id),
       ADD COLUMN replica_instance_id uuid REFERENCES instances(id),
+      ADD COLUMN response_detail text,
       ADD COLUMN responded_at timestamptz,
       ADD COLUMN resolved_at timestamptz,
       ADD COLUMN serving_after_seconds double precision;
