@@ -6,8 +6,9 @@ import { findViolations } from '../support/invariants.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 /**
- * Property (issue 8): under random interleavings of switches, replica launches, promotions,
- * joins, confirmations, launch failures, cut-over results, reclaims and timeouts — some sent
+ * Property (issues 8, 9): under random interleavings of switches, replica launches,
+ * promotions, joins, confirmations, launch failures, cut-over results, reclaims, termination
+ * notices (and the emergency responses they start) and timeouts — some sent
  * concurrently, some twice — an agent never has two PRIMARYs at any step, nothing answers
  * 5xx, the DESIGN §3 invariants hold, and no switch stays IN_PROGRESS past the timeout job.
  */
@@ -19,6 +20,7 @@ type Op =
   | { kind: 'launchFailed'; c: number }
   | { kind: 'promoteResult'; c: number; success: boolean }
   | { kind: 'reclaim'; i: number }
+  | { kind: 'notice'; i: number }
   | { kind: 'jobs'; seconds: number };
 
 const POOLS = [
@@ -38,6 +40,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('promoteResult' as const), c: i, success: fc.boolean() }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reclaim' as const), i }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('notice' as const), i }) },
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('jobs' as const), seconds: fc.constantFrom(5, 700) }),
@@ -168,6 +171,21 @@ describe('switch interleavings', () => {
                 });
               return;
             }
+            case 'notice': {
+              // A termination notice for one of the workload's instances (as its agent reports it).
+              const id = instances[o.i % instances.length];
+              const row = id
+                ? await t.request('GET', `/api/client/instances/${id}`, { token: tenant.token })
+                : null;
+              const cloudId = row?.body?.cloud_instance_id;
+              if (cloudId)
+                await req('POST', `/api/agents/${agentId}/termination-notice`, tokens[0]!, {
+                  cloud_instance_id: cloudId,
+                  action: 'terminate',
+                  time: new Date(clock + 120_000).toISOString(),
+                });
+              return;
+            }
             case 'jobs':
               clock += o.seconds * 1000;
               for (const job of ['switch-timeouts', 'zombie-reaper', 'stuck-transitions'] as const)
@@ -192,7 +210,7 @@ describe('switch interleavings', () => {
 
         // Whatever was left half-done, the timeout job ends it — an emergency replacement is
         // retried a bounded number of times (a workload that lost its primary), then given up.
-        for (let n = 0; n < 6; n++) {
+        for (let n = 0; n < 8; n++) {
           clock += 700_000;
           await runJobOnce('switch-timeouts', t.server.jobDeps);
         }
