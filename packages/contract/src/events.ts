@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp } from './common.ts';
+import { DecisionMadeData } from './decisions.ts';
 import { StreamEventType } from './enums.ts';
 import { Instance } from './instances.ts';
 import { SwitchView } from './switching.ts';
@@ -107,7 +108,7 @@ export const NotificationData = z.object({
   instance_id: z.string().optional(),
 });
 
-/** Payload shape kept open for types whose producer is not built yet (decisions: issue 10). */
+/** Payload shape kept open for types without a payload of their own (HEARTBEAT). */
 const OpenData = z.record(z.string(), z.unknown());
 
 /**
@@ -131,7 +132,7 @@ export const StreamEventPayloads = {
   SWITCH_COMPLETED: SwitchEventData,
   SWITCH_FAILED: SwitchEventData,
   PRICE_UPDATED: PriceUpdatedData,
-  DECISION_MADE: OpenData,
+  DECISION_MADE: DecisionMadeData,
   NOTIFICATION: NotificationData,
   HEARTBEAT: OpenData,
 } satisfies Record<StreamEventType, z.ZodType>;

@@ -2,6 +2,7 @@ export * from './admin.ts';
 export * from './agents.ts';
 export * from './bootstrap.ts';
 export * from './common.ts';
+export * from './decisions.ts';
 export * from './enums.ts';
 export * from './eventbridge.ts';
 export * from './events.ts';

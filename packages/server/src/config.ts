@@ -39,6 +39,14 @@ export const ConfigSchema = z.object({
   REBALANCE_REPLICA_TTL_SECONDS: seconds(1800),
   /** An on-demand fallback returns to spot no sooner than this after it began serving. */
   RETURN_TO_SPOT_MIN_SECONDS: seconds(600),
+  /** auto_switch: how often the decision engine is asked about each workload (also on a candidate's price change). */
+  DECISION_INTERVAL_SECONDS: seconds(300),
+  /** auto_switch: no decision-ordered switch sooner than this after the workload's previous switch. */
+  DECISION_MIN_SWITCH_INTERVAL_SECONDS: seconds(1800),
+  /** auto_switch: a cheaper pool's saving must have lasted this long before a workload moves there. */
+  DECISION_CONFIRM_SECONDS: seconds(600),
+  /** auto_switch: a saving of at least this % of the current price is ordered at priority 50 (else 25). */
+  DECISION_URGENT_SAVING_PERCENT: z.coerce.number().min(0).max(100).default(30),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */
@@ -86,6 +94,14 @@ export function timings(config: Config) {
     rebalanceReplicaTtlMs: ms(config.REBALANCE_REPLICA_TTL_SECONDS),
     returnToSpotMinMs: ms(config.RETURN_TO_SPOT_MIN_SECONDS),
     sseHeartbeatMs: ms(config.SSE_HEARTBEAT_SECONDS),
+    decisionIntervalMs: ms(config.DECISION_INTERVAL_SECONDS),
+    /** The engine's own durations are in the cloud's seconds: it is told the scale and converts. */
+    decision: {
+      timeScale: config.SPOT_TIME_SCALE,
+      minSwitchIntervalSeconds: config.DECISION_MIN_SWITCH_INTERVAL_SECONDS,
+      confirmSeconds: config.DECISION_CONFIRM_SECONDS,
+      urgentSavingPercent: config.DECISION_URGENT_SAVING_PERCENT,
+    },
     eventRetentionMs: config.EVENT_RETENTION_HOURS * 3_600_000,
     jobIntervalMs: ms(config.JOB_INTERVAL_SECONDS),
     sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,

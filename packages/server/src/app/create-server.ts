@@ -14,6 +14,7 @@ import { AgentService } from '../services/agent-service.ts';
 import { ClientService } from '../services/client-service.ts';
 import { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
+import { DecisionService } from '../services/decision-service.ts';
 import { EmergencyResponder } from '../services/emergency-responder.ts';
 import { EventBus } from '../services/event-bus.ts';
 import { EventBridgeService } from '../services/eventbridge-service.ts';
@@ -82,6 +83,8 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   coordinator.onEnded = (tx, row) => emergencies.onSwitchEnded(tx, row);
   const lifecycle = new LifecycleService(ctx, coordinator, emergencies);
   const switching = new SwitchService(ctx, coordinator);
+  const metrics = createMetrics();
+  const decisions = new DecisionService(ctx, coordinator, metrics);
   const notices = new NoticeService(ctx, emergencies);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
@@ -90,7 +93,6 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   await bus.start();
   ctx.publishCommitted = (events) => bus.publishCommitted(events);
   await waiters.start();
-  const metrics = createMetrics();
   const app = await buildApp({
     ctx,
     log,
@@ -99,6 +101,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     agents,
     lifecycle,
     switching,
+    decisions,
     eventbridge,
     notices,
     insights,
@@ -115,8 +118,11 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     agents,
     switches: coordinator,
     keeper: new FleetKeeper(ctx, coordinator, emergencies),
+    decisions,
   };
   const scheduler = new JobScheduler(jobDeps);
+  // A candidate pool's price changed: auto_switch workloads are decided again at once.
+  notices.onPriceChanged = () => scheduler.runSoon('auto-switch');
   if (options.jobs !== false) scheduler.start();
 
   let closed = false;

@@ -248,6 +248,21 @@ export interface OndemandPricesTable {
   price: number;
 }
 
+export interface DecisionsTable {
+  id: string;
+  client_id: string;
+  agent_id: string;
+  policy: string;
+  valid: boolean;
+  error: string | null;
+  input: Json;
+  output: Json;
+  action: string;
+  latency_ms: number;
+  switch_id: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   server_settings: ServerSettingsTable;
   clients: ClientsTable;
@@ -267,4 +282,5 @@ export interface Database {
   join_tokens: JoinTokensTable;
   switches: SwitchesTable;
   unavailable_pools: UnavailablePoolsTable;
+  decisions: DecisionsTable;
 }

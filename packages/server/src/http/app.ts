@@ -14,6 +14,7 @@ import type { AgentService } from '../services/agent-service.ts';
 import type { ClientService } from '../services/client-service.ts';
 import type { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
+import type { DecisionService } from '../services/decision-service.ts';
 import type { EventBus } from '../services/event-bus.ts';
 import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
@@ -28,6 +29,7 @@ import type { Metrics } from './metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clientRoutes } from './routes/client.ts';
+import { decisionRoutes } from './routes/decisions.ts';
 import { eventBridgeRoutes } from './routes/eventbridge.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,6 +50,7 @@ export interface AppDeps {
   agents: AgentService;
   lifecycle: LifecycleService;
   switching: SwitchService;
+  decisions: DecisionService;
   eventbridge: EventBridgeService;
   notices: NoticeService;
   insights: InsightService;
@@ -140,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agentRoutes(deps));
   await app.register(clientRoutes(deps));
   await app.register(switchingRoutes(deps));
+  await app.register(decisionRoutes(deps));
   await app.register(eventBridgeRoutes(deps.eventbridge));
   await app.register(
     eventRoutes({

@@ -29,6 +29,25 @@ export function createMetrics() {
       labelNames: ['job'] as const,
       registers: [registry],
     }),
+    decisions: new Counter({
+      name: 'spot_decisions_total',
+      help: 'Decisions made by the decision engine, by policy and action',
+      labelNames: ['policy', 'action'] as const,
+      registers: [registry],
+    }),
+    decisionContractViolations: new Counter({
+      name: 'spot_decision_contract_violations_total',
+      help: 'Decision engine calls whose input or output broke the contract (answered "stay")',
+      labelNames: ['policy', 'side'] as const,
+      registers: [registry],
+    }),
+    decisionLatency: new Histogram({
+      name: 'spot_decision_latency_seconds',
+      help: 'Decision engine latency in-process (input validated → output validated)',
+      labelNames: ['policy'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.5],
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

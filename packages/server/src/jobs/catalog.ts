@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/executor.ts';
+import { lockAgentRow } from '../repositories/agents.ts';
 import { expireCommands } from '../repositories/commands.ts';
 import { deleteEventsBefore } from '../repositories/events-outbox.ts';
 import { listStuck, lockInstance } from '../repositories/instances.ts';
 import type { AgentService } from '../services/agent-service.ts';
 import type { ServiceContext } from '../services/context.ts';
+import type { DecisionService } from '../services/decision-service.ts';
 import type { FleetKeeper } from '../services/fleet-keeper.ts';
 import type { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { applyTransition } from '../services/transition.ts';
@@ -15,14 +17,15 @@ export interface JobDeps {
   agents: AgentService;
   switches: SwitchCoordinator;
   keeper: FleetKeeper;
+  decisions: DecisionService;
 }
 
 /** One scheduled job: runs in its own transaction under a singleton advisory lock. */
 export interface JobDefinition {
   /** Advisory lock key: one replica runs the job at a time. */
   lockKey: number;
-  /** Interval as a multiple of JOB_INTERVAL_SECONDS (already time-scaled). */
-  every: number;
+  /** Interval as a multiple of JOB_INTERVAL_SECONDS (already time-scaled), or derived from the timings. */
+  every: number | ((deps: JobDeps) => number);
   run(tx: Tx, deps: JobDeps): Promise<number>;
 }
 
@@ -50,6 +53,7 @@ export const JOBS = {
         ['TERMINATING', ctx.timings.terminateTimeoutMs, 'TerminateTimeout'],
       ] as const) {
         for (const stuck of await listStuck(tx, status, new Date(now.getTime() - timeoutMs))) {
+          await lockAgentRow(tx, stuck.agent_id);
           const locked = await lockInstance(tx, stuck.id);
           if (!locked || locked.status !== status) continue;
           const message = `no confirmation within ${Math.round(timeoutMs / 1000)} s`;
@@ -106,6 +110,16 @@ export const JOBS = {
     every: 2,
     run: (tx, { keeper }) => keeper.returnToSpot(tx),
   },
+  /**
+   * auto_switch workloads: the decision engine is asked about each (RUNNING primary, no open
+   * switch), every decision recorded, and a switch ordered when the answer is to move. Every
+   * DECISION_INTERVAL_SECONDS, and on demand when a candidate pool's price changes.
+   */
+  'auto-switch': {
+    lockKey: 7_311_110,
+    every: ({ ctx }) => Math.max(1, Math.round(ctx.timings.decisionIntervalMs / ctx.timings.jobIntervalMs)),
+    run: (tx, { decisions }) => decisions.autoSwitch(tx),
+  },
   'command-expiry': {
     lockKey: 7_311_103,
     every: 6,
@@ -123,12 +137,21 @@ export const JOBS = {
         .where('created_at', '<', new Date(now - 24 * 3_600_000))
         .execute();
       await tx.deleteFrom('sessions').where('expires_at', '<', new Date(now)).execute();
+      await tx
+        .deleteFrom('decisions')
+        .where('created_at', '<', new Date(now - 30 * 24 * 3_600_000))
+        .execute();
       return events;
     },
   },
 } satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof JOBS;
+
+export function everyOf(name: JobName, deps: JobDeps): number {
+  const every = (JOBS[name] as JobDefinition).every;
+  return typeof every === 'function' ? every(deps) : every;
+}
 
 export async function runJobOnce(name: JobName, deps: JobDeps): Promise<number | null> {
   const job: JobDefinition = JOBS[name];

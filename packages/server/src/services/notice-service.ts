@@ -7,6 +7,7 @@ import type {
 } from '@spot/contract';
 import { PricePoint } from '@spot/contract';
 import type { Tx } from '../db/executor.ts';
+import { lockAgentRow } from '../repositories/agents.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { findByCloudId, lockInstance } from '../repositories/instances.ts';
 import { addInterruptionSource } from '../repositories/interruptions.ts';
@@ -78,6 +79,7 @@ export class NoticeService {
   ): Promise<NoticeResponse> {
     const now = this.ctx.now();
     return inTransaction(this.ctx, async (tx) => {
+      await lockAgentRow(tx, agent.agentId);
       const instance = await this.findInstance(tx, agent, n.instance_id, n.cloud_instance_id);
       const id = randomUUID();
       const inserted = await tx
@@ -153,9 +155,13 @@ export class NoticeService {
   }
 
   /** Stores reported prices as staging snapshots and tells dashboards each pool's latest price. */
+  /** Told after a report changed some pool's latest price (auto-switch decides again). Set at wiring. */
+  onPriceChanged: (() => void) | null = null;
+
   async pricingReport(agent: AgentRef, req: PricingReportRequest): Promise<{ accepted: number }> {
     const points = req.prices.map((p) => PricePoint.parse(p));
-    return inTransaction(this.ctx, async (tx) => {
+    let changed = false;
+    const result = await inTransaction(this.ctx, async (tx) => {
       const rows = await tx
         .insertInto('price_snapshots')
         .values(
@@ -184,6 +190,22 @@ export class NoticeService {
         const cur = latest.get(key);
         if (!cur || cur.timestamp < p.timestamp) latest.set(key, p);
       }
+      if (rows.length > 0 && this.onPriceChanged) {
+        // Compared with the price in force before this report (the row just inserted is newer).
+        for (const p of latest.values()) {
+          const prev = await tx
+            .selectFrom('price_snapshots')
+            .select('spot_price')
+            .where('client_id', '=', agent.clientId)
+            .where('instance_type', '=', p.instance_type)
+            .where('availability_zone', '=', p.availability_zone)
+            .where('observed_at', '<', new Date(p.timestamp))
+            .orderBy('observed_at', 'desc')
+            .limit(1)
+            .executeTakeFirst();
+          if (!prev || Number(prev.spot_price) !== p.spot_price) changed = true;
+        }
+      }
       if (rows.length > 0) {
         for (const p of latest.values()) {
           await appendEvent(tx, agent.clientId, 'PRICE_UPDATED', {
@@ -197,5 +219,7 @@ export class NoticeService {
       }
       return { accepted: rows.length };
     });
+    if (changed) this.onPriceChanged?.();
+    return result;
   }
 }

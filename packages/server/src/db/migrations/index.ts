@@ -3,6 +3,7 @@ import * as m001 from './001_initial.ts';
 import * as m002 from './002_ondemand_defaults.ts';
 import * as m003 from './003_switching.ts';
 import * as m004 from './004_emergency.ts';
+import * as m005 from './005_decisions.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const migrations: Record<string, Migration> = {
   '002_ondemand_defaults': m002,
   '003_switching': m003,
   '004_emergency': m004,
+  '005_decisions': m005,
 };
 
 export const migrationProvider: MigrationProvider = {
