@@ -1,5 +1,6 @@
 // `npm run bench` runs this once per database (TEST_DB=pglite|postgres) and prints figures.
 import { runCommandBench } from './command-latency.ts';
+import { runDecisionBench } from './decision-latency.ts';
 import { runHeartbeatBench } from './heartbeat-throughput.ts';
 import { runSseBench } from './sse-latency.ts';
 
@@ -8,4 +9,6 @@ console.log(`\n# control plane on ${process.env.TEST_DB === 'postgres' ? 'Postgr
 if (which === 'all' || which === 'sse') await runSseBench();
 if (which === 'all' || which === 'commands') await runCommandBench();
 if (which === 'all' || which === 'heartbeats') await runHeartbeatBench();
+// In-process, no database: printed once (on the first database's run, or when asked for).
+if ((which === 'all' && process.env.TEST_DB !== 'postgres') || which === 'decisions') runDecisionBench();
 process.exit(0);

@@ -71,7 +71,12 @@ describe('switching a workload between pools, with real agents', () => {
   };
 
   beforeAll(async () => {
-    stack = await Stack.start({ speed: 20 });
+    // Generous launch/switch timeouts (60 s / 120 s real): on a loaded machine the restart test's
+    // launch spans the server's downtime, and a timeout there is not what these tests are about.
+    stack = await Stack.start({
+      speed: 20,
+      serverEnv: { LAUNCH_TIMEOUT_SECONDS: '1200', SWITCH_TIMEOUT_SECONDS: '2400' },
+    });
     tenant = await stack.createTenant();
     primaryAgent = await stack.startAgent(tenant, { logicalId: 'web-1' });
     agentId = primaryAgent.agentId;

@@ -115,11 +115,11 @@ function series(history: readonly DecisionPricePoint[], latest: number | null, n
   return { ms, price };
 }
 
-/** The step function's value at `at` (NaN before its first point). */
-function priceAt(s: Series, at: number): number {
-  let v = Number.NaN;
-  for (let i = 0; i < s.ms.length && s.ms[i]! <= at; i++) v = s.price[i]!;
-  return v;
+/** The step function's value at `at` (NaN before its first point); `from` is where to start looking (times rise). */
+function priceAt(s: Series, at: number, from: number): { price: number; next: number } {
+  let i = from;
+  while (i < s.ms.length && s.ms[i]! <= at) i++;
+  return { price: i > 0 ? s.price[i - 1]! : Number.NaN, next: i };
 }
 
 export interface RulesEngineOptions {
@@ -209,10 +209,7 @@ export function createRulesEngine(opts: RulesEngineOptions = {}): DecisionEngine
         ondemandPrice: p.od ?? fallbackOd,
       }));
       const ctx: PolicyContext = { options, overlapSeconds: settings.overlap_seconds, bootSeconds };
-      const rules = createRules({
-        minSavingsPercent: config.min_savings_percent,
-        minDwellSeconds: settings.min_switch_interval_seconds,
-      });
+      const rules = rulesFor(config.min_savings_percent, settings.min_switch_interval_seconds);
 
       // Decision points: every price change in the window, then now.
       const times = [...new Set(pools.flatMap((p) => p.s.ms).filter((ms) => ms < nowMs))].sort(
@@ -223,12 +220,15 @@ export function createRulesEngine(opts: RulesEngineOptions = {}): DecisionEngine
       // Per target: since when (ms) it has been cheaper than the current pool by the margin, without a break.
       const cheaperSince = new Array<number>(pools.length).fill(Number.NaN);
       let last: { point: DecisionPoint; choice: number; reason: string | undefined } | null = null;
+      const cursor = new Array<number>(pools.length).fill(0);
       for (const ms of times) {
         const isNow = ms === nowMs;
         const prices = new Float64Array(pools.length);
         const available = new Uint8Array(pools.length);
         pools.forEach((p, i) => {
-          prices[i] = priceAt(p.s, ms);
+          const at = priceAt(p.s, ms, cursor[i]!);
+          cursor[i] = at.next;
+          prices[i] = at.price;
           const od = options[i]!.ondemandPrice;
           available[i] =
             !Number.isNaN(prices[i]!) && prices[i]! < od && !(isNow && i > 0 && p.unavailable) ? 1 : 0;
@@ -292,6 +292,19 @@ export function createRulesEngine(opts: RulesEngineOptions = {}): DecisionEngine
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** The policy is pure: one instance per parameter set serves every call (its parameters are parsed once). */
+const rulesCache = new Map<string, ReturnType<typeof createRules>>();
+function rulesFor(minSavingsPercent: number, minDwellSeconds: number): ReturnType<typeof createRules> {
+  const key = `${minSavingsPercent}/${minDwellSeconds}`;
+  let rules = rulesCache.get(key);
+  if (!rules) {
+    if (rulesCache.size > 1000) rulesCache.clear();
+    rules = createRules({ minSavingsPercent, minDwellSeconds });
+    rulesCache.set(key, rules);
+  }
+  return rules;
+}
 
 /** Coefficient of variation of a series of prices (null below two points). */
 export function volatility(prices: readonly number[]): number | null {

@@ -13,6 +13,7 @@ import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { Tx } from '../db/executor.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { ensureAgentConfig } from '../repositories/agent-configs.ts';
+import { lockAgentRow } from '../repositories/agents.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { countOpenCommands } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
@@ -137,6 +138,7 @@ export class AgentService {
       const invalid = () => new DomainError('UNAUTHORIZED', 'join token unknown, already used or expired');
       const jt = await lockJoinToken(tx, hashToken(req.join_token));
       if (!jt || jt.used_at || jt.expires_at.getTime() <= now.getTime()) throw invalid();
+      await lockAgentRow(tx, jt.agent_id);
       const inst = await lockInstance(tx, jt.instance_id);
       if (!inst) throw invalid();
       if (inst.cloud_instance_id && inst.cloud_instance_id !== req.cloud_instance_id) {

@@ -3,6 +3,7 @@ import { CommandPriority } from '@spot/contract';
 import type { Tx } from '../db/executor.ts';
 import { chooseSpotPool } from '../domain/emergency-policy.ts';
 import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../repositories/agent-configs.ts';
+import { lockAgentRow } from '../repositories/agents.ts';
 import { listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
 import { noticedInstanceIds, updateInterruption } from '../repositories/interruptions.ts';
 import { latestSpotPrice } from '../repositories/pool-prices.ts';
@@ -28,7 +29,10 @@ export class FleetKeeper {
   async failStuckSwitches(tx: Tx): Promise<number> {
     const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.switchTimeoutMs);
     let n = 0;
-    for (const sw of await listStaleSwitches(tx, cutoff)) if (await this.switches.timeOut(tx, sw.id)) n++;
+    for (const sw of await listStaleSwitches(tx, cutoff)) {
+      await lockAgentRow(tx, sw.agent_id);
+      if (await this.switches.timeOut(tx, sw.id)) n++;
+    }
     return n;
   }
 
@@ -37,14 +41,15 @@ export class FleetKeeper {
     const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.zombieGraceMs);
     const rows = await tx
       .selectFrom('instances')
-      .select('id')
+      .select(['id', 'agent_id'])
       .where('role', '=', 'ZOMBIE')
       .where('status', 'in', ['RUNNING', 'OFFLINE'])
       .where('updated_at', '<', cutoff)
       .limit(200)
       .execute();
     let n = 0;
-    for (const { id } of rows) {
+    for (const { id, agent_id } of rows) {
+      await lockAgentRow(tx, agent_id);
       const z = await lockInstance(tx, id);
       if (z?.role !== 'ZOMBIE' || !['RUNNING', 'OFFLINE'].includes(z.status)) continue;
       if (
@@ -156,6 +161,12 @@ export class FleetKeeper {
         .where('kind', '=', 'termination_notice')
         .executeTakeFirst();
       if (noticed) continue;
+      const owner = await tx
+        .selectFrom('instances')
+        .select('agent_id')
+        .where('id', '=', r.replica_instance_id!)
+        .executeTakeFirst();
+      if (owner) await lockAgentRow(tx, owner.agent_id);
       const replica = await lockInstance(tx, r.replica_instance_id!);
       if (replica?.role === 'REPLICA' && replica.status === 'RUNNING') {
         await this.switches.terminate(

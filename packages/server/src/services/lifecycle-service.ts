@@ -17,9 +17,11 @@ import {
 import type { Tx } from '../db/executor.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { isLegal } from '../domain/state-machine.ts';
+import { lockAgentRow } from '../repositories/agents.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { completeCommand, insertCommand, lockCommand } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
+import { isUuid } from '../repositories/ids.ts';
 import {
   findLiveProcessInstance,
   findPrimary,
@@ -118,6 +120,10 @@ export class LifecycleService {
   ): Promise<TerminateResponse> {
     const now = this.ctx.now();
     return this.tx(async (tx) => {
+      const peek = isUuid(instanceId)
+        ? await tx.selectFrom('instances').select('agent_id').where('id', '=', instanceId).executeTakeFirst()
+        : undefined;
+      if (peek) await lockAgentRow(tx, peek.agent_id);
       const locked = await lockInstance(tx, instanceId);
       if (!locked || locked.client_id !== clientId) throw notFound('instance', instanceId);
       const { decision, row } = await applyTransition(
@@ -167,6 +173,7 @@ export class LifecycleService {
   async confirmLaunched(agentId: string, req: InstanceLaunchedRequest): Promise<ConfirmationResponse> {
     const now = this.ctx.now();
     return this.tx(async (tx) => {
+      await lockAgentRow(tx, agentId);
       const locked = await lockInstance(tx, req.instance_id);
       if (!locked || locked.agent_id !== agentId) throw notFound('instance', req.instance_id);
       const { decision, row } = await applyTransition(
@@ -188,6 +195,7 @@ export class LifecycleService {
     const now = this.ctx.now();
     const external = req.source === 'external';
     return this.tx(async (tx) => {
+      await lockAgentRow(tx, agentId);
       const locked = await lockInstance(tx, req.instance_id);
       if (!locked || locked.agent_id !== agentId) throw notFound('instance', req.instance_id);
       if (
@@ -232,6 +240,7 @@ export class LifecycleService {
   ): Promise<CommandResultResponse> {
     const now = this.ctx.now();
     return this.tx(async (tx) => {
+      await lockAgentRow(tx, agentId);
       const cmd = await lockCommand(tx, agentId, commandId);
       if (!cmd) throw notFound('command', commandId);
       if (cmd.status === 'succeeded' || cmd.status === 'failed') {

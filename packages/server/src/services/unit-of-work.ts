@@ -1,5 +1,5 @@
 import type { Tx } from '../db/executor.ts';
-import { takeAppended } from '../repositories/events-outbox.ts';
+import { flushAppended, takeAppended } from '../repositories/events-outbox.ts';
 import type { ServiceContext } from './context.ts';
 
 /**
@@ -8,9 +8,12 @@ import type { ServiceContext } from './context.ts';
  */
 export async function inTransaction<T>(ctx: ServiceContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
   let used: Tx | undefined;
-  const result = await ctx.db.kysely.transaction().execute((tx) => {
+  const result = await ctx.db.kysely.transaction().execute(async (tx) => {
     used = tx;
-    return fn(tx);
+    const value = await fn(tx);
+    // The outbox is written last, so its lock is the last one taken (see appendEvent).
+    await flushAppended(tx);
+    return value;
   });
   if (used) {
     const events = takeAppended(used);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/repositories/events-outbox.ts';
+import { flushAppended, type StoredEvent } from '../../src/repositories/events-outbox.ts';
 import { lockInstance, updateInstance } from '../../src/repositories/instances.ts';
 import { applyTransition } from '../../src/services/transition.ts';
 import { findViolations } from '../support/invariants.ts';
@@ -424,6 +424,8 @@ describe('invariant 6: concurrent writers lose no update', () => {
       terminate = api.terminate(id);
       await new Promise((r) => setTimeout(r, 50));
       await applyTransition(tx, locked, { type: 'mark_offline', at: new Date() }, 'test:lock-holder');
+      // What inTransaction does at the end of every unit of work: the outbox is written last.
+      await flushAppended(tx);
     });
     expect((await terminate!).status).toBe(202);
     expect(await transitionsOf(api, id)).toEqual([
