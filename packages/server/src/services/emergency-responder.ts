@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommandPriority, type EmergencyEventData } from '@spot/contract';
+import { sql } from 'kysely';
 import type { Tx } from '../db/executor.ts';
 import {
   decideRebalance,
@@ -27,6 +28,9 @@ import type { ServiceContext } from './context.ts';
 import { launchManagedInstance } from './managed-launch.ts';
 import { candidateFacts } from './pool-facts.ts';
 import type { SwitchCoordinator } from './switch-coordinator.ts';
+
+/** Serialises rebalance pre-warm decisions so the fleet-wide cap holds under concurrency. */
+const REBALANCE_CAP_LOCK_KEY = 7_311_201;
 
 /** Emergency responses stop trying after this many switches for one interruption. */
 const MAX_ATTEMPTS = 4;
@@ -241,6 +245,9 @@ export class EmergencyResponder {
     const config = await getAgentConfig(tx, agent.id);
     const live = await listAgentInstancesIn(tx, agent.id, ['LAUNCHING', 'RUNNING']);
     const t = this.ctx.timings;
+    // The fleet-wide cap counts other agents' pre-warms: concurrent storms must see each
+    // other's, so these decisions take turns (after the agent lock, as every path does).
+    await sql`SELECT pg_advisory_xact_lock(${REBALANCE_CAP_LOCK_KEY})`.execute(tx);
     const decision = decideRebalance({
       role: inst.role as 'PRIMARY',
       onRebalance: (config?.on_rebalance ?? 'mark') as 'mark',

@@ -255,6 +255,26 @@ describe('rebalance recommendations', () => {
   });
 });
 
+describe('rebalance storm, concurrently', () => {
+  it('keeps the fleet-wide cap when the recommendations arrive at once', async () => {
+    advance(61); // the previous test's pre-warms leave the cap's window
+    const tenant = await t.newTenant();
+    const ws = [];
+    for (let n = 0; n < 4; n++) ws.push(await workload(tenant, { on_rebalance: 'replica' }));
+    await Promise.all(
+      ws.map((w) =>
+        t.request('POST', `/api/agents/${w.agentId}/rebalance-notice`, {
+          token: w.primary.agent_token,
+          body: { cloud_instance_id: w.cloudId, notice_time: new Date(clock).toISOString() },
+        }),
+      ),
+    );
+    const responses = (await interruptions(tenant)).map((i) => i.response);
+    expect(responses.filter((r) => r === 'replica_prewarmed')).toHaveLength(2);
+    expect(responses.filter((r) => r === 'rate_limited')).toHaveLength(2);
+  });
+});
+
 describe('EventBridge', () => {
   const envelope = (cloudId: string, type = 'EC2 Spot Instance Interruption Warning') => ({
     version: '0',
