@@ -217,7 +217,7 @@ export class FleetKeeper {
         .executeTakeFirst();
       if (!agent || (await findOpenSwitchForAgent(tx, agent.id))) continue;
       const primary = await lockInstance(tx, f.to_instance_id!);
-      if (!primary || primary.role !== 'PRIMARY' || primary.status !== 'RUNNING') continue;
+      if (primary?.role !== 'PRIMARY' || primary.status !== 'RUNNING') continue;
       const config = await getAgentConfig(tx, agent.id);
       const pool = chooseSpotPool(
         await candidateFacts(tx, {

@@ -216,7 +216,7 @@ export class SwitchCoordinator {
   /** Fails an open switch from outside (its target is going away): cleans up as any failure does. */
   async abort(tx: Tx, switchId: string, errorCode: string, message: string): Promise<void> {
     const sw = await lockSwitch(tx, switchId);
-    if (!sw || sw.status !== 'IN_PROGRESS') return;
+    if (sw?.status !== 'IN_PROGRESS') return;
     await this.advance(tx, sw, { type: 'target_failed', error_code: errorCode, message });
   }
 
