@@ -1,6 +1,10 @@
 import { DecisionMadeData } from '@spot/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/http/metrics.ts';
 import { runJobOnce } from '../../src/jobs/catalog.ts';
+import { getAgentConfig } from '../../src/repositories/agent-configs.ts';
+import { DecisionService } from '../../src/services/decision-service.ts';
+import { inTransaction } from '../../src/services/unit-of-work.ts';
 import { findViolations } from '../support/invariants.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -224,5 +228,39 @@ describe('auto-switch', () => {
     const [launch] = await poll(agentId, primary.agent_token);
     expect(launch).toMatchObject({ command_type: 'LAUNCH_INSTANCE', priority: 25 });
     expect(await decisions(tenant, observed.agentId)).toEqual([]);
+  });
+
+  it('metrics count decisions; a broken engine is recorded as an invalid "stay", logged and counted', async () => {
+    const metrics = await t.request('GET', '/metrics');
+    expect(metrics.body).toMatch(/spot_decisions_total\{policy="rules",action="switch"\} [1-9]/);
+    expect(metrics.body).toMatch(/spot_decision_latency_seconds_count\{policy="rules"\} [1-9]/);
+
+    const tenant = await t.newTenant();
+    const { agentId, report } = await workload(tenant);
+    advanceMinutes(60);
+    await report({ 'us-east-1b': 0.03 });
+    advanceMinutes(30);
+    const own = createMetrics();
+    const broken = new DecisionService(t.server.ctx, t.server.jobDeps.switches, own, {
+      name: 'broken',
+      decide: (input) =>
+        ({
+          action: 'switch',
+          target: input.candidates[1],
+          expected_saving_per_hour: 0,
+          urgent: false,
+        }) as never,
+    });
+    const row = await inTransaction(t.server.ctx, async (tx) =>
+      broken.decideFor(tx, (await getAgentConfig(tx, agentId))!),
+    );
+    expect(row).toMatchObject({ policy: 'broken', valid: false, action: 'stay', switch_id: null });
+    expect(row?.error).toMatch(/^output: /);
+    const [listed] = await decisions(tenant, agentId);
+    expect(listed).toMatchObject({ policy: 'broken', valid: false, output: { action: 'stay' } });
+    expect(await switches(tenant, agentId)).toEqual([]);
+    expect(await own.registry.getSingleMetricAsString('spot_decision_contract_violations_total')).toMatch(
+      /policy="broken",side="output"\} 1/,
+    );
   });
 });
