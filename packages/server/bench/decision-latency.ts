@@ -80,3 +80,68 @@ export function runDecisionBench(samples = 5000): void {
     `  answers: ${[...actions].map(([a, n]) => `${a} ${n}`).join(', ')} (${runEngine(engine, input).output.reason})`,
   );
 }
+
+/**
+ * One auto-switch decision for one workload against the database, as the job makes it: the
+ * agent row locked, its facts gathered (config, primary, 4 candidate pools with 6 h of prices
+ * changing every 5 minutes, switches, interruptions), the engine asked, the decision recorded
+ * with DECISION_MADE, in one transaction.
+ */
+export async function runDecisionServiceBench(samples = 200): Promise<void> {
+  const { startTestServer } = await import('../test/support/server.ts');
+  const { benchDatabase } = await import('./bench-db.ts');
+  const { inTransaction } = await import('../src/services/unit-of-work.ts');
+  const { getAgentConfig } = await import('../src/repositories/agent-configs.ts');
+  const t = await startTestServer({ testDb: await benchDatabase() });
+  try {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent('bench-auto');
+    await tenant.launch(agent.agent_id, { instance_type: 'c5.large', availability_zone: 'us-east-1a' });
+    const poll = await t.request('GET', `/api/agents/${agent.agent_id}/pending-commands`, {
+      token: agent.agent_token,
+    });
+    const joined = await t.request('POST', '/api/agents/join', {
+      body: { join_token: poll.body.commands[0].metadata.join_token, cloud_instance_id: 'i-0beef00001' },
+    });
+    const azs = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
+    const cfg = await t.request('GET', `/api/client/agents/${agent.agent_id}/config`, {
+      token: tenant.token,
+    });
+    await t.request('PUT', `/api/client/agents/${agent.agent_id}/config`, {
+      token: tenant.token,
+      body: {
+        mode: 'auto_switch',
+        candidate_pools: azs.map((az) => ({ instance_type: 'c5.large', availability_zone: az })),
+        min_savings_percent: 10,
+        on_rebalance: 'mark',
+        on_demand_fallback: false,
+        version: cfg.body.version,
+      },
+    });
+    const now = Date.now();
+    const prices = azs.flatMap((az, k) =>
+      Array.from({ length: 72 }, (_, i) => ({
+        instance_type: 'c5.large',
+        availability_zone: az,
+        spot_price: Math.round((0.05 - k * 0.001) * (0.9 + (0.2 * ((i * 7 + k) % 11)) / 10) * 1e5) / 1e5,
+        timestamp: new Date(now - (72 - i) * 300_000).toISOString(),
+      })),
+    );
+    await t.request('POST', `/api/agents/${agent.agent_id}/pricing-report`, {
+      token: joined.body.agent_token,
+      body: { prices },
+    });
+    const service = t.server.jobDeps.decisions;
+    const config = (await getAgentConfig(t.db.kysely, agent.agent_id))!;
+    const lat: number[] = [];
+    for (let i = 0; i < samples + 20; i++) {
+      const t0 = performance.now();
+      const row = await inTransaction(t.server.ctx, (tx) => service.decideFor(tx, config));
+      if (i >= 20) lat.push(performance.now() - t0);
+      if (!row) throw new Error('no decision was made');
+    }
+    line('auto-switch, one workload (gather, decide, record)', summarize(lat));
+  } finally {
+    await t.close();
+  }
+}
