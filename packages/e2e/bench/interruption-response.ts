@@ -9,7 +9,6 @@
  *     moved), judged against AWS's deadline — beside the seeds' "99% within 2 min".
  * The agent's IMDS poll interval is part of figure 1 and is printed with it.
  */
-import { AssociateAddressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { eventually, Stack } from '../test/support/stack.ts';
 
 const INTERRUPTIONS = Number(process.env.BENCH_INTERRUPTIONS ?? 30);
@@ -37,16 +36,7 @@ export async function benchInterruptionResponse(dbLabel: string): Promise<void> 
     const first = await stack.startAgent(tenant, { logicalId: 'bench-em' });
     stack.startCloudInit();
     const agentId = first.agentId;
-    const allocationId = String((await stack.sim_('POST', '/_sim/addresses', {})).allocation_id);
-    const ec2 = new EC2Client({
-      region: 'us-east-1',
-      endpoint: stack.simUrl,
-      credentials: { accessKeyId: 'AKIAE2ETESTFAKE00000', secretAccessKey: 'e2e-fake-secret' },
-    });
-    await ec2.send(
-      new AssociateAddressCommand({ AllocationId: allocationId, InstanceId: first.hostInstanceId }),
-    );
-    ec2.destroy();
+    const allocationId = await stack.elasticIpFor(first.hostInstanceId);
     const cfg = await stack.api('GET', `/api/client/agents/${agentId}/config`, tenant.token);
     const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
     await stack.api('PUT', `/api/client/agents/${agentId}/config`, tenant.token, {

@@ -6,7 +6,6 @@
  * instance, or at one that was not running — and printed beside what the server recorded
  * (the cut-over window the new primary's agent reported) and the promote → COMPLETED time.
  */
-import { AssociateAddressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { SseStream } from '../test/support/sse.ts';
 import { eventually, Stack, type Tenant } from '../test/support/stack.ts';
 
@@ -48,16 +47,7 @@ export async function benchSwitchDowntime(dbLabel: string): Promise<void> {
     const first = await stack.startAgent(tenant, { logicalId: 'bench-eip' });
     stack.startCloudInit();
     const agentId = first.agentId;
-    const allocationId = String((await stack.sim_('POST', '/_sim/addresses', {})).allocation_id);
-    const ec2 = new EC2Client({
-      region: 'us-east-1',
-      endpoint: stack.simUrl,
-      credentials: { accessKeyId: 'AKIAE2ETESTFAKE00000', secretAccessKey: 'e2e-fake-secret' },
-    });
-    await ec2.send(
-      new AssociateAddressCommand({ AllocationId: allocationId, InstanceId: first.hostInstanceId }),
-    );
-    ec2.destroy();
+    const allocationId = await stack.elasticIpFor(first.hostInstanceId);
     const config = await stack.api('GET', `/api/client/agents/${agentId}/config`, tenant.token);
     await stack.api('PUT', `/api/client/agents/${agentId}/config`, tenant.token, {
       mode: 'observe',

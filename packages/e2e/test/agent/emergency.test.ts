@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { AssociateAddressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instance } from '../support/fleet.ts';
 import { ADMIN_TOKEN, type AgentHandle, eventually, Stack, type Tenant } from '../support/stack.ts';
@@ -35,7 +34,6 @@ describe('interruptions handled before the deadline, with real agents', () => {
   const secret = `eb-${randomBytes(16).toString('hex')}`;
   let stack: Stack;
   let tenant: Tenant;
-  let ec2: EC2Client;
 
   beforeAll(async () => {
     stack = await Stack.start({
@@ -46,14 +44,8 @@ describe('interruptions handled before the deadline, with real agents', () => {
     tenant = await stack.createTenant();
     await stack.api('PUT', `/api/admin/clients/${tenant.id}/eventbridge-secret`, ADMIN_TOKEN, { secret });
     stack.startCloudInit();
-    ec2 = new EC2Client({
-      region: 'us-east-1',
-      endpoint: stack.simUrl,
-      credentials: { accessKeyId: 'AKIAE2ETESTFAKE00000', secretAccessKey: 'e2e-fake-secret' },
-    });
   }, 120_000);
   afterAll(async () => {
-    ec2?.destroy();
     await stack?.stop();
   });
 
@@ -88,8 +80,7 @@ describe('interruptions handled before the deadline, with real agents', () => {
   async function workload(logicalId: string, config: Record<string, unknown> = {}) {
     const host = await stack.createHost('c5.large', 'us-east-1a');
     const agent: AgentHandle = await stack.startAgent(tenant, { logicalId, hostInstanceId: host });
-    const allocationId = String((await stack.sim_('POST', '/_sim/addresses', {})).allocation_id);
-    await ec2.send(new AssociateAddressCommand({ AllocationId: allocationId, InstanceId: host }));
+    const allocationId = await stack.elasticIpFor(host);
     const cfg = await stack.api('GET', `/api/client/agents/${agent.agentId}/config`, tenant.token);
     await stack.api('PUT', `/api/client/agents/${agent.agentId}/config`, tenant.token, {
       mode: 'observe',

@@ -1,4 +1,3 @@
-import { AssociateAddressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instance } from '../support/fleet.ts';
 import { type AgentHandle, eventually, Stack, type Tenant } from '../support/stack.ts';
@@ -82,16 +81,7 @@ describe('switching a workload between pools, with real agents', () => {
     agentId = primaryAgent.agentId;
     stack.startCloudInit();
     // The operator's Elastic IP, on the first host.
-    allocationId = String((await stack.sim_('POST', '/_sim/addresses', {})).allocation_id);
-    const ec2 = new EC2Client({
-      region: 'us-east-1',
-      endpoint: stack.simUrl,
-      credentials: { accessKeyId: 'AKIAE2ETESTFAKE00000', secretAccessKey: 'e2e-fake-secret' },
-    });
-    await ec2.send(
-      new AssociateAddressCommand({ AllocationId: allocationId, InstanceId: primaryAgent.hostInstanceId }),
-    );
-    ec2.destroy();
+    allocationId = await stack.elasticIpFor(primaryAgent.hostInstanceId);
     configVersion = Number(
       (await stack.api('GET', `/api/client/agents/${agentId}/config`, tenant.token)).version,
     );

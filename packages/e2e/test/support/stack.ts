@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { AssociateAddressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CloudInit } from '../../../demo/src/cloud-init.ts';
 import { createDatabase, type E2eDatabase } from './database.ts';
 import { Proc } from './process.ts';
@@ -182,6 +183,25 @@ export class Stack {
     ci.start();
     this.cloudInits.push(ci);
     return ci;
+  }
+
+  /**
+   * An operator's Elastic IP for a workload: allocated in the simulator and associated with
+   * the host through the EC2 API (AssociateAddress), as one would with the AWS CLI.
+   */
+  async elasticIpFor(instanceId: string): Promise<string> {
+    const allocationId = String((await this.sim_('POST', '/_sim/addresses', {})).allocation_id);
+    const ec2 = new EC2Client({
+      region: 'us-east-1',
+      endpoint: this.simUrl,
+      credentials: { accessKeyId: 'AKIAE2ETESTFAKE00000', secretAccessKey: 'e2e-fake-secret' },
+    });
+    try {
+      await ec2.send(new AssociateAddressCommand({ AllocationId: allocationId, InstanceId: instanceId }));
+    } finally {
+      ec2.destroy();
+    }
+    return allocationId;
   }
 
   openStream(tenant: Tenant): Promise<SseStream> {
