@@ -6,7 +6,6 @@ import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../reposi
 import { lockAgentRow } from '../repositories/agents.ts';
 import { listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
 import { noticedInstanceIds, updateInterruption } from '../repositories/interruptions.ts';
-import { latestSpotPrice } from '../repositories/pool-prices.ts';
 import { findOpenSwitchForAgent, listStaleSwitches } from '../repositories/switches.ts';
 import type { ServiceContext } from './context.ts';
 import type { EmergencyResponder } from './emergency-responder.ts';
@@ -251,25 +250,29 @@ export class FleetKeeper {
     return n;
   }
 
-  /** The cheapest known candidate pool that is not the primary's (unpriced ones last, in config order). */
+  /**
+   * Where the replica goes: the same choice an emergency makes (chooseSpotPool over the
+   * candidate facts) — cheapest acceptable pool other than the primary's, never one in the
+   * unavailable memory (a hand-rolled cheapest-price loop here used to ignore that memory).
+   */
   private async pickReplicaPool(
     tx: Tx,
     clientId: string,
     config: AgentConfigRow,
-    primary: { instance_type: string; availability_zone: string | null },
+    primary: { instance_type: string; availability_zone: string | null; region: string | null },
   ): Promise<{ instance_type: string; availability_zone: string } | null> {
-    const candidates = (
-      (config.candidate_pools as Array<{ instance_type: string; availability_zone: string }>) ?? []
-    ).filter(
-      (p) =>
-        !(p.instance_type === primary.instance_type && p.availability_zone === primary.availability_zone),
-    );
-    let best: { pool: (typeof candidates)[number]; price: number } | null = null;
-    for (const pool of candidates) {
-      const price =
-        (await latestSpotPrice(tx, clientId, pool.instance_type, pool.availability_zone)) ?? Infinity;
-      if (!best || price < best.price) best = { pool, price };
-    }
-    return best?.pool ?? null;
+    // Only the configured candidates: a replica in an unconfigured pool is not what was asked for.
+    if (((config.candidate_pools as unknown[]) ?? []).length === 0) return null;
+    const facts = await candidateFacts(tx, {
+      clientId,
+      config,
+      instanceType: primary.instance_type,
+      region: primary.region,
+      now: this.ctx.now(),
+    });
+    const leaving = primary.availability_zone
+      ? { instance_type: primary.instance_type, availability_zone: primary.availability_zone }
+      : null;
+    return chooseSpotPool(facts, leaving);
   }
 }
