@@ -20,14 +20,32 @@ export interface JobDeps {
   decisions: DecisionService;
 }
 
-/** One scheduled job: runs in its own transaction under a singleton advisory lock. */
-export interface JobDefinition {
+interface JobTiming {
   /** Advisory lock key: one replica runs the job at a time. */
   lockKey: number;
   /** Interval as a multiple of JOB_INTERVAL_SECONDS (already time-scaled), or derived from the timings. */
   every: number | ((deps: JobDeps) => number);
+}
+
+/** A fleet-wide job: runs in one transaction under a singleton advisory lock. */
+export interface FleetJob extends JobTiming {
   run(tx: Tx, deps: JobDeps): Promise<number>;
 }
+
+/**
+ * A job that visits workloads one by one: the list is taken under the singleton lock, then
+ * each workload's step runs in its own transaction, so one workload failing (a bug, a
+ * constraint) rolls back only its own writes and events and the pass goes on, and a long
+ * pass never holds every workload's row lock at once. Steps lock their agent row with SKIP
+ * LOCKED and re-check their conditions, so a step racing another process's is harmless.
+ */
+export interface WorkloadJob extends JobTiming {
+  workloads(tx: Tx, deps: JobDeps): Promise<string[]>;
+  /** Counts 1 when the step acted. */
+  step(tx: Tx, deps: JobDeps, agentId: string): Promise<number | boolean>;
+}
+
+export type JobDefinition = FleetJob | WorkloadJob;
 
 /**
  * The catalog of scheduled jobs. Its type is the list of names, so a job without a
@@ -96,7 +114,8 @@ export const JOBS = {
   'replica-keeper': {
     lockKey: 7_311_107,
     every: 1,
-    run: (tx, { keeper }) => keeper.keepReplicas(tx),
+    workloads: (tx, { keeper }) => keeper.replicaWorkloads(tx),
+    step: (tx, { keeper }, agentId) => keeper.keepReplica(tx, agentId),
   },
   /** Replicas pre-warmed for rebalance recommendations no notice followed are retired. */
   'rebalance-replica-retirement': {
@@ -108,7 +127,8 @@ export const JOBS = {
   'return-to-spot': {
     lockKey: 7_311_109,
     every: 2,
-    run: (tx, { keeper }) => keeper.returnToSpot(tx),
+    workloads: (tx, { keeper }) => keeper.onDemandFallbacks(tx),
+    step: (tx, { keeper }, agentId) => keeper.returnOneToSpot(tx, agentId),
   },
   /**
    * auto_switch workloads: the decision engine is asked about each (RUNNING primary, no open
@@ -118,7 +138,8 @@ export const JOBS = {
   'auto-switch': {
     lockKey: 7_311_110,
     every: ({ ctx }) => Math.max(1, Math.round(ctx.timings.decisionIntervalMs / ctx.timings.jobIntervalMs)),
-    run: (tx, { decisions }) => decisions.autoSwitch(tx),
+    workloads: (tx, { decisions }) => decisions.autoSwitchWorkloads(tx),
+    step: (tx, { decisions }, agentId) => decisions.autoSwitchOne(tx, agentId),
   },
   'command-expiry': {
     lockKey: 7_311_103,
@@ -153,13 +174,30 @@ export function everyOf(name: JobName, deps: JobDeps): number {
   return typeof every === 'function' ? every(deps) : every;
 }
 
+/** Runs a job once; null when another process holds its lock. */
 export async function runJobOnce(name: JobName, deps: JobDeps): Promise<number | null> {
   const job: JobDefinition = JOBS[name];
-  return inTransaction(deps.ctx, async (tx) => {
-    const got = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${job.lockKey}) AS ok`.execute(
-      tx,
-    );
-    if (!got.rows[0]?.ok) return null;
-    return job.run(tx, deps);
-  });
+  const locked = async <T>(fn: (tx: Tx) => Promise<T>) =>
+    inTransaction(deps.ctx, async (tx) => {
+      const got = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${job.lockKey}) AS ok`.execute(
+        tx,
+      );
+      return got.rows[0]?.ok ? { value: await fn(tx) } : null;
+    });
+  if ('run' in job) return (await locked((tx) => job.run(tx, deps)))?.value ?? null;
+  const listed = await locked((tx) => job.workloads(tx, deps));
+  if (!listed) return null;
+  let n = 0;
+  for (const agentId of listed.value) {
+    try {
+      const acted = await inTransaction(deps.ctx, (tx) => job.step(tx, deps, agentId));
+      n += typeof acted === 'number' ? acted : acted ? 1 : 0;
+    } catch (err) {
+      deps.ctx.log.error(
+        { job: name, agent_id: agentId, err },
+        'job step failed for one workload: rolled back, the pass goes on',
+      );
+    }
+  }
+  return n;
 }

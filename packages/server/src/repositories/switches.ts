@@ -87,3 +87,26 @@ export async function listSwitchOutcomesSince(db: Executor, clientId: string, si
     .where('requested_at', '>=', since)
     .execute();
 }
+
+/**
+ * Workloads serving from the on-demand instance a fallback switch put there (still their
+ * RUNNING primary) since before `cutoff`: candidates to return to spot. One agent's with `agentId`.
+ */
+export async function listReturnableFallbacks(
+  db: Executor,
+  cutoff: Date,
+  agentId?: string,
+): Promise<Array<{ agent_id: string; to_instance_id: string | null }>> {
+  let q = db
+    .selectFrom('switches as s')
+    .innerJoin('instances as i', 'i.id', 's.to_instance_id')
+    .select(['s.agent_id', 's.to_instance_id'])
+    .where('s.trigger', '=', 'fallback')
+    .where('s.status', '=', 'COMPLETED')
+    .where('s.completed_at', '<', cutoff)
+    .where('i.role', '=', 'PRIMARY')
+    .where('i.status', '=', 'RUNNING')
+    .where('i.market', '=', 'on-demand');
+  if (agentId) q = q.where('s.agent_id', '=', agentId);
+  return q.orderBy('s.completed_at').limit(100).execute();
+}

@@ -19,7 +19,7 @@ import {
   volatility,
 } from '../domain/decision-engine.ts';
 import type { Metrics } from '../http/metrics.ts';
-import { type AgentConfigRow, listAgentsInMode } from '../repositories/agent-configs.ts';
+import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../repositories/agent-configs.ts';
 import { type DecisionRow, insertDecision, listDecisions, priceHistory } from '../repositories/decisions.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { isUuid } from '../repositories/ids.ts';
@@ -55,11 +55,16 @@ export class DecisionService {
     private readonly engine: DecisionEngine = createRulesEngine(),
   ) {}
 
-  /** One pass over the auto_switch workloads; returns the decisions recorded. */
-  async autoSwitch(tx: Tx): Promise<number> {
-    let n = 0;
-    for (const config of await listAgentsInMode(tx, 'auto_switch')) if (await this.decideFor(tx, config)) n++;
-    return n;
+  /** The workloads an auto-switch pass visits (each then decided in its own transaction). */
+  async autoSwitchWorkloads(tx: Tx): Promise<string[]> {
+    return (await listAgentsInMode(tx, 'auto_switch')).map((c) => c.agent_id);
+  }
+
+  /** One workload's step of the pass: decides when it is still in auto_switch; true when a decision was recorded. */
+  async autoSwitchOne(tx: Tx, agentId: string): Promise<boolean> {
+    const config = await getAgentConfig(tx, agentId);
+    if (config?.mode !== 'auto_switch') return false;
+    return (await this.decideFor(tx, config)) !== null;
   }
 
   /** Decides for one workload when it has a RUNNING primary and no open switch; null otherwise. */

@@ -6,7 +6,11 @@ import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../reposi
 import { lockAgentRow } from '../repositories/agents.ts';
 import { listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
 import { noticedInstanceIds, updateInterruption } from '../repositories/interruptions.ts';
-import { findOpenSwitchForAgent, listStaleSwitches } from '../repositories/switches.ts';
+import {
+  findOpenSwitchForAgent,
+  listReturnableFallbacks,
+  listStaleSwitches,
+} from '../repositories/switches.ts';
 import type { ServiceContext } from './context.ts';
 import type { EmergencyResponder } from './emergency-responder.ts';
 import { launchManagedInstance } from './managed-launch.ts';
@@ -66,15 +70,15 @@ export class FleetKeeper {
     return n;
   }
 
-  /** manual_replica: exactly one live replica in a pool other than the primary's, recreated when lost. */
-  async keepReplicas(tx: Tx): Promise<number> {
-    let n = 0;
-    for (const config of await listAgentsInMode(tx, 'manual_replica'))
-      n += await this.keepReplica(tx, config);
-    return n;
+  /** The workloads the replica keeper visits: every manual_replica agent. */
+  async replicaWorkloads(tx: Tx): Promise<string[]> {
+    return (await listAgentsInMode(tx, 'manual_replica')).map((c) => c.agent_id);
   }
 
-  private async keepReplica(tx: Tx, config: AgentConfigRow): Promise<number> {
+  /** manual_replica: exactly one live replica in a pool other than the primary's, recreated when lost. */
+  async keepReplica(tx: Tx, agentId: string): Promise<number> {
+    const config = await getAgentConfig(tx, agentId);
+    if (config?.mode !== 'manual_replica') return 0;
     const agent = await tx
       .selectFrom('agents')
       .selectAll()
@@ -191,63 +195,56 @@ export class FleetKeeper {
    * A workload that fell back to on-demand goes back to spot once an acceptable spot pool is
    * there again, no sooner than the configured minimum time on on-demand.
    */
-  async returnToSpot(tx: Tx): Promise<number> {
+  async onDemandFallbacks(tx: Tx): Promise<string[]> {
     const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.returnToSpotMinMs);
-    const fallbacks = await tx
-      .selectFrom('switches as s')
-      .innerJoin('instances as i', 'i.id', 's.to_instance_id')
-      .select(['s.agent_id', 's.to_instance_id'])
-      .where('s.trigger', '=', 'fallback')
-      .where('s.status', '=', 'COMPLETED')
-      .where('s.completed_at', '<', cutoff)
-      .where('i.role', '=', 'PRIMARY')
-      .where('i.status', '=', 'RUNNING')
-      .where('i.market', '=', 'on-demand')
-      .limit(100)
-      .execute();
-    let n = 0;
-    for (const f of fallbacks) {
-      const agent = await tx
-        .selectFrom('agents')
-        .selectAll()
-        .where('id', '=', f.agent_id)
-        .forNoKeyUpdate()
-        .skipLocked()
-        .executeTakeFirst();
-      if (!agent || (await findOpenSwitchForAgent(tx, agent.id))) continue;
-      const primary = await lockInstance(tx, f.to_instance_id!);
-      if (primary?.role !== 'PRIMARY' || primary.status !== 'RUNNING') continue;
-      const config = await getAgentConfig(tx, agent.id);
-      const pool = chooseSpotPool(
-        await candidateFacts(tx, {
-          clientId: agent.client_id,
-          config,
-          instanceType: primary.instance_type,
-          region: primary.region ?? agent.region,
-          now: this.ctx.now(),
-        }),
-        null,
-      );
-      if (!pool) continue;
-      await this.switches.start(tx, {
+    const fallbacks = await listReturnableFallbacks(tx, cutoff);
+    return fallbacks.map((f) => f.agent_id);
+  }
+
+  /** One workload on on-demand after a fallback: back to spot when an acceptable pool is there again. */
+  async returnOneToSpot(tx: Tx, agentId: string): Promise<boolean> {
+    const cutoff = new Date(this.ctx.now().getTime() - this.ctx.timings.returnToSpotMinMs);
+    const [f] = await listReturnableFallbacks(tx, cutoff, agentId);
+    if (!f) return false;
+    const agent = await tx
+      .selectFrom('agents')
+      .selectAll()
+      .where('id', '=', f.agent_id)
+      .forNoKeyUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    if (!agent || (await findOpenSwitchForAgent(tx, agent.id))) return false;
+    const primary = await lockInstance(tx, f.to_instance_id!);
+    if (primary?.role !== 'PRIMARY' || primary.status !== 'RUNNING') return false;
+    const config = await getAgentConfig(tx, agent.id);
+    const pool = chooseSpotPool(
+      await candidateFacts(tx, {
         clientId: agent.client_id,
-        agent,
-        trigger: 'return_to_spot',
-        source: primary,
-        target: {
-          kind: 'launch',
-          instanceType: pool.instance_type,
-          availabilityZone: pool.availability_zone,
-          market: 'spot',
-        },
-        priority: priorityOf('return_to_spot'),
-        reason: 'spot capacity is back',
-        requestId: randomUUID(),
-        actor: 'system:return-to-spot',
-      });
-      n++;
-    }
-    return n;
+        config,
+        instanceType: primary.instance_type,
+        region: primary.region ?? agent.region,
+        now: this.ctx.now(),
+      }),
+      null,
+    );
+    if (!pool) return false;
+    await this.switches.start(tx, {
+      clientId: agent.client_id,
+      agent,
+      trigger: 'return_to_spot',
+      source: primary,
+      target: {
+        kind: 'launch',
+        instanceType: pool.instance_type,
+        availabilityZone: pool.availability_zone,
+        market: 'spot',
+      },
+      priority: priorityOf('return_to_spot'),
+      reason: 'spot capacity is back',
+      requestId: randomUUID(),
+      actor: 'system:return-to-spot',
+    });
+    return true;
   }
 
   /**

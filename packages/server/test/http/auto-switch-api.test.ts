@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { runJobOnce } from '../../src/jobs/catalog.ts';
 import { getAgentConfig } from '../../src/repositories/agent-configs.ts';
+import { maxEventSeq, readClientEventsAfter } from '../../src/repositories/events-outbox.ts';
 import { DecisionService } from '../../src/services/decision-service.ts';
 import { inTransaction } from '../../src/services/unit-of-work.ts';
 import { findViolations } from '../support/invariants.ts';
@@ -262,5 +263,32 @@ describe('auto-switch', () => {
     expect(await own.registry.getSingleMetricAsString('spot_decision_contract_violations_total')).toMatch(
       /policy="broken",side="output"\} 1/,
     );
+  });
+
+  it('one workload failing mid-decision rolls back only its own writes and events; the pass decides for the others, each in its own transaction', async () => {
+    const tenant = await t.newTenant();
+    const a = await workload(tenant);
+    const b = await workload(tenant);
+    advanceMinutes(60);
+    const before = await maxEventSeq(t.server.ctx.db.kysely);
+    // A's decision is written (row and DECISION_MADE queued), then its step fails.
+    class FailingForA extends DecisionService {
+      override async autoSwitchOne(...args: Parameters<DecisionService['autoSwitchOne']>) {
+        const made = await super.autoSwitchOne(...args);
+        if (args[1] === a.agentId) throw new Error('boom after writing');
+        return made;
+      }
+    }
+    const failing = new FailingForA(t.server.ctx, t.server.jobDeps.switches);
+    const made = await runJobOnce('auto-switch', { ...t.server.jobDeps, decisions: failing });
+    expect(made).toBeGreaterThanOrEqual(1);
+    expect(await decisions(tenant, a.agentId)).toEqual([]);
+    expect(await decisions(tenant, b.agentId)).toHaveLength(1);
+    const events = await readClientEventsAfter(t.server.ctx.db.kysely, tenant.clientId, before, 1000);
+    const made_for = events
+      .filter((e) => e.type === 'DECISION_MADE')
+      .map((e) => (e.data as { agent_id: string }).agent_id);
+    expect(made_for).toContain(b.agentId);
+    expect(made_for).not.toContain(a.agentId);
   });
 });
