@@ -2,7 +2,9 @@ import type {
   AgentConfig,
   AgentConfigUpdate,
   AgentList,
+  AgentSavingsList,
   ClientList,
+  DecisionList,
   DowntimeAnalytics,
   HistoryResponse,
   InstanceList,
@@ -47,6 +49,11 @@ export const api = {
   prices: (hours = 24, signal?: AbortSignal) =>
     request<PriceResponse>(`/api/client/prices?hours=${hours}`, { signal }),
   savings: (signal?: AbortSignal) => request<SavingsResponse>('/api/client/savings', { signal }),
+  /** Per-agent savings and replica ROI over the last `hours` (server default 720). */
+  agentSavings: (hours = 720, signal?: AbortSignal) =>
+    request<AgentSavingsList>(`/api/client/savings/agents?hours=${hours}`, { signal }),
+  decisions: (limit = 50, signal?: AbortSignal) =>
+    request<DecisionList>(`/api/client/decisions?limit=${limit}`, { signal }),
   interruptions: (active: boolean, signal?: AbortSignal) =>
     request<InterruptionList>(`/api/client/interruptions?active=${active}`, { signal }),
 
