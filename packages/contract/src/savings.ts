@@ -106,6 +106,10 @@ export const SwitchImpact = z.object({
   price_before: z.number().nullable(),
   price_after: z.number().nullable(),
   saving_per_hour: z.number().nullable(),
+  /** saving_per_hour as a % of price_before. */
+  saving_pct: z.number().nullable(),
+  /** saving_per_hour held for 730 hours. */
+  monthly_projection: z.number().nullable(),
 });
 export type SwitchImpact = z.infer<typeof SwitchImpact>;
 

@@ -20,6 +20,23 @@ export function switchSavingPerHour(s: SwitchPrices): number | null {
   return s.from_price - s.to_price;
 }
 
+export interface SwitchImpactFigures {
+  saving_per_hour: number | null;
+  /** Saving as a percentage of the price before. */
+  saving_pct: number | null;
+  /** The saving per hour held for a month (730 h). */
+  monthly_projection: number | null;
+}
+
+export function switchImpact(s: SwitchPrices): SwitchImpactFigures {
+  const saving = switchSavingPerHour(s);
+  return {
+    saving_per_hour: saving,
+    saving_pct: saving === null || !s.from_price ? null : (saving / s.from_price) * 100,
+    monthly_projection: saving === null ? null : saving * 730,
+  };
+}
+
 export interface Promotion {
   /** Downtime the promotion had, as measured by the cut-over; null when not measured. */
   downtime_seconds: number | null;

@@ -7,7 +7,7 @@ import type {
   SwitchImpact,
 } from '@spot/contract';
 import { notFound } from '../domain/errors.ts';
-import { median, type Promotion, replicaRoi, switchSavingPerHour } from '../domain/roi.ts';
+import { median, type Promotion, replicaRoi, switchImpact } from '../domain/roi.ts';
 import {
   type PricePoint,
   poolKey,
@@ -279,7 +279,7 @@ export class SavingsService {
 function toImpact(s: Awaited<ReturnType<typeof listSwitchesInWindow>>[number]): SwitchImpact {
   const before = s.from_price == null ? null : Number(s.from_price);
   const after = s.to_price == null ? null : Number(s.to_price);
-  const saving = switchSavingPerHour({ from_price: before, to_price: after });
+  const impact = switchImpact({ from_price: before, to_price: after });
   return {
     switch_id: s.id,
     trigger: s.trigger,
@@ -293,6 +293,8 @@ function toImpact(s: Awaited<ReturnType<typeof listSwitchesInWindow>>[number]): 
     to: { instance_type: s.to_instance_type, availability_zone: s.to_availability_zone, market: s.to_market },
     price_before: before,
     price_after: after,
-    saving_per_hour: saving === null ? null : round6(saving),
+    saving_per_hour: round6n(impact.saving_per_hour),
+    saving_pct: impact.saving_pct === null ? null : Math.round(impact.saving_pct * 100) / 100,
+    monthly_projection: round6n(impact.monthly_projection),
   };
 }

@@ -1,12 +1,30 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { avoidedSeconds, median, replicaRoi, switchSavingPerHour } from '../../src/domain/roi.ts';
+import {
+  avoidedSeconds,
+  median,
+  replicaRoi,
+  switchImpact,
+  switchSavingPerHour,
+} from '../../src/domain/roi.ts';
 
 describe('switchSavingPerHour', () => {
   it('is the price before minus the price after, negative when the move costs more', () => {
     expect(switchSavingPerHour({ from_price: 0.05, to_price: 0.03 })).toBeCloseTo(0.02, 12);
     expect(switchSavingPerHour({ from_price: 0.03, to_price: 0.05 })).toBeCloseTo(-0.02, 12);
   });
+  it('gives the improvement as a % of the price before and a 730-hour projection', () => {
+    const i = switchImpact({ from_price: 0.05, to_price: 0.03 });
+    expect(i.saving_pct).toBeCloseTo(40, 10);
+    expect(i.monthly_projection).toBeCloseTo(0.02 * 730, 10);
+    expect(switchImpact({ from_price: 0, to_price: 0.03 }).saving_pct).toBeNull();
+    expect(switchImpact({ from_price: null, to_price: 0.03 })).toEqual({
+      saving_per_hour: null,
+      saving_pct: null,
+      monthly_projection: null,
+    });
+  });
+
   it('is unknown when either price is', () => {
     expect(switchSavingPerHour({ from_price: null, to_price: 0.03 })).toBeNull();
     expect(switchSavingPerHour({ from_price: 0.03, to_price: null })).toBeNull();

@@ -228,6 +228,8 @@ describe('per-agent savings and replica ROI', () => {
       price_before: 0.05,
       price_after: 0.02,
       saving_per_hour: 0.03,
+      saving_pct: 60,
+      monthly_projection: 21.9,
       to: { instance_type: 't3.medium', availability_zone: 'us-east-1a', market: 'spot' },
     });
     const wide = await t.request('GET', `/api/client/agents/${a.agent_id}/savings?hours=48`, {
