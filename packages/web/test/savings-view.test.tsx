@@ -1,6 +1,7 @@
 import type { AgentSavingsRow, SavingsResponse } from '@spot/contract';
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AgentSavingsCard } from '../src/components/AgentSavingsCard';
 import { AgentSavingsTable } from '../src/components/AgentSavingsTable';
 import { DecisionsFeed } from '../src/components/DecisionsFeed';
 import { emptyFleet } from '../src/store/fleet-state';
@@ -191,5 +192,59 @@ describe('PricesView fleet savings', () => {
     expect(rate.textContent).toContain('$36.50/month');
     expect(rate.textContent).toContain('$438/year');
     expect(screen.getByTestId('savings-unknown').textContent).toContain('x9.huge in eu-west-1');
+  });
+});
+
+describe('AgentSavingsCard', () => {
+  it("shows the agent's figures and each switch's price before and after with its saving", async () => {
+    const row = agentRow({ agent_id: AGENT });
+    const { calls } = fakeFetch({
+      [`GET /api/client/agents/${AGENT}/savings`]: () => ({
+        status: 200,
+        body: {
+          ...row,
+          hourly: [],
+          switches: [
+            {
+              switch_id: uuid(),
+              trigger: 'decision',
+              status: 'COMPLETED',
+              requested_at: '2026-11-24T09:00:00.000Z',
+              from: { instance_type: 't3.medium', availability_zone: 'us-east-1a', market: 'spot' },
+              to: { instance_type: 'm5.large', availability_zone: 'us-east-1b', market: 'spot' },
+              price_before: 0.05,
+              price_after: 0.03,
+              saving_per_hour: 0.02,
+              saving_pct: 40,
+              monthly_projection: 14.6,
+            },
+            {
+              switch_id: uuid(),
+              trigger: 'fallback',
+              status: 'FAILED',
+              requested_at: '2026-11-24T08:00:00.000Z',
+              from: { instance_type: null, availability_zone: null, market: null },
+              to: { instance_type: 't3.medium', availability_zone: null, market: 'on-demand' },
+              price_before: null,
+              price_after: 0.0416,
+              saving_per_hour: null,
+              saving_pct: null,
+              monthly_projection: null,
+            },
+          ],
+        },
+      }),
+    });
+    render(<AgentSavingsCard agentId={AGENT} />);
+    const rows = await screen.findAllByTestId('switch-impact-row');
+    expect(calls[0]!.path).toBe(`/api/client/agents/${AGENT}/savings`);
+    expect(rows[0]!.textContent).toContain('t3.medium · us-east-1a → m5.large · us-east-1b');
+    expect(within(rows[0]!).getByTestId('switch-impact-saving').textContent).toBe('$0.0200 (+40.0%)');
+    expect(rows[1]!.textContent).toContain('(failed)');
+    expect(within(rows[1]!).getByTestId('switch-impact-saving').textContent).toBe('—');
+    const kpis = screen.getByTestId('agent-savings-kpis');
+    expect(kpis.textContent).toContain('$0.0500/h');
+    expect(kpis.textContent).toContain('+389%');
+    expect(kpis.textContent).toContain('88 s avoided');
   });
 });

@@ -2,6 +2,7 @@ import type {
   AgentConfig,
   AgentConfigUpdate,
   AgentList,
+  AgentSavingsDetail,
   AgentSavingsList,
   ClientList,
   DecisionList,
@@ -79,6 +80,8 @@ export const api = {
     if (q.before) params.set('before', q.before);
     return request<SwitchList>(`/api/client/switches?${params}`, { signal });
   },
+  agentSavingsDetail: (agentId: string, hours = 720, signal?: AbortSignal) =>
+    request<AgentSavingsDetail>(`${agentPath(agentId)}/savings?hours=${hours}`, { signal }),
   downtime: (hours = 24, signal?: AbortSignal) =>
     request<DowntimeAnalytics>(`/api/client/analytics/downtime?hours=${hours}`, { signal }),
 };

@@ -11,7 +11,7 @@ import { Empty, ErrorState, Loading } from './States';
 const REFRESH_MS = 5000;
 
 /** "+120%" (paid back 2.2×), "-40%", or why there is no figure. */
-function roiLabel(r: ReplicaRoi): string {
+export function roiLabel(r: ReplicaRoi): string {
   if (r.replica_cost === null) return 'replica price unknown';
   if (r.roi === null) return r.replica_cost === 0 ? 'no replicas' : '—';
   return `${r.roi >= 0 ? '+' : ''}${(r.roi * 100).toFixed(0)}%`;
