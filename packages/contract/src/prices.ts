@@ -22,22 +22,3 @@ export type PriceSeries = z.infer<typeof PriceSeries>;
 
 export const PriceResponse = z.object({ pools: z.array(PriceSeries) });
 export type PriceResponse = z.infer<typeof PriceResponse>;
-
-export const SavingsResponse = z.object({
-  currency: z.literal('USD'),
-  since: Timestamp.nullable(),
-  total_spot_cost: z.number(),
-  total_ondemand_cost: z.number(),
-  total_savings: z.number(),
-  savings_pct: z.number().nullable(),
-  hourly: z.array(
-    z.object({
-      hour: Timestamp,
-      spot_cost: z.number(),
-      ondemand_cost: z.number(),
-      savings: z.number(),
-      cumulative_savings: z.number(),
-    }),
-  ),
-});
-export type SavingsResponse = z.infer<typeof SavingsResponse>;

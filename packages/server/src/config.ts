@@ -47,6 +47,13 @@ export const ConfigSchema = z.object({
   DECISION_CONFIRM_SECONDS: seconds(600),
   /** auto_switch: a saving of at least this % of the current price is ordered at priority 50 (else 25). */
   DECISION_URGENT_SAVING_PERCENT: z.coerce.number().min(0).max(100).default(30),
+  /**
+   * Replica ROI: what one hour of a workload's downtime is assumed to cost, USD (a request may
+   * give its own with ?downtime_usd_per_hour=). An assumption the operator owns, not a measurement.
+   */
+  DOWNTIME_COST_USD_PER_HOUR: z.coerce.number().min(0).default(100),
+  /** Replica ROI: a replacement's boot time until the fleet has measured launches of its own. */
+  REPLACEMENT_BOOT_SECONDS: seconds(120),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */

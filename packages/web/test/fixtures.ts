@@ -1,4 +1,4 @@
-import type { Instance, StreamEvent, StreamEventType, SwitchView } from '@spot/contract';
+import type { DecisionView, Instance, StreamEvent, StreamEventType, SwitchView } from '@spot/contract';
 
 let n = 0;
 export const uuid = (i = ++n) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -72,4 +72,28 @@ export function switchEvent(
   seq: number,
 ): StreamEvent {
   return ev(type, sw as unknown as Record<string, unknown>, seq);
+}
+
+/** A recorded decision as GET /api/client/decisions lists it. */
+export function decision(over: Partial<DecisionView> = {}): DecisionView {
+  return {
+    decision_id: uuid(),
+    agent_id: AGENT,
+    policy: 'cheapest-stable',
+    valid: true,
+    error: null,
+    output: {
+      action: 'switch',
+      target: { instance_type: 'm5.large', availability_zone: 'us-east-1b' },
+      expected_saving_per_hour: 0.012,
+      urgent: false,
+      confidence: 0.8,
+      reason: 'm5.large · us-east-1b cheaper for 10 min',
+    },
+    input: { big: true },
+    latency_ms: 3,
+    switch_id: null,
+    created_at: '2026-11-24T10:00:00.000Z',
+    ...over,
+  };
 }

@@ -206,7 +206,7 @@ describe('applyEvent: other events', () => {
     expect(s.notices[0]?.text).toContain('no capacity');
   });
 
-  it('NOTIFICATION and DECISION_MADE are logged; a malformed SWITCH_COMPLETED only moves the resume point; HEARTBEAT changes nothing', () => {
+  it('NOTIFICATION is logged; a malformed SWITCH_COMPLETED or DECISION_MADE only moves the resume point; HEARTBEAT changes nothing', () => {
     const s0 = emptyFleet();
     expect(applyEvent(s0, ev('HEARTBEAT', {}))).toBe(s0);
     const s = apply(
@@ -216,7 +216,8 @@ describe('applyEvent: other events', () => {
       ev('DECISION_MADE', {}, 3),
     );
     expect(s.notices.map((n) => n.text)).toEqual(['maintenance at noon']);
-    expect(s.activity.map((a) => a.type)).toEqual(['DECISION_MADE', 'NOTIFICATION']);
+    expect(s.activity.map((a) => a.type)).toEqual(['NOTIFICATION']);
+    expect(s.decisions).toEqual([]);
     expect(s.switches).toEqual({});
     expect(s.lastSeq).toBe(3);
   });

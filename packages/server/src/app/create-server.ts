@@ -22,6 +22,7 @@ import { FleetKeeper } from '../services/fleet-keeper.ts';
 import { InsightService } from '../services/insight-service.ts';
 import { LifecycleService } from '../services/lifecycle-service.ts';
 import { NoticeService } from '../services/notice-service.ts';
+import { SavingsService } from '../services/savings-service.ts';
 import { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { SwitchService } from '../services/switch-service.ts';
 
@@ -88,6 +89,10 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const notices = new NoticeService(ctx, emergencies);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
+  const savings = new SavingsService(ctx, {
+    downtimeUsdPerHour: config.DOWNTIME_COST_USD_PER_HOUR,
+    defaultBootSeconds: config.REPLACEMENT_BOOT_SECONDS,
+  });
   const bus = new EventBus(db, (err) => log.error({ err }, 'event bus error'));
   const waiters = new CommandWaiters(db);
   await bus.start();
@@ -105,6 +110,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     eventbridge,
     notices,
     insights,
+    savings,
     bus,
     waiters,
     metrics,

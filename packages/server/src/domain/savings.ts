@@ -1,6 +1,10 @@
 /**
  * Savings against on-demand, pure. Spot prices are a step function per pool (a price holds
  * until the next observation); each instance is billed per second over the time it ran.
+ *
+ * An instance whose on-demand price is unknown still counts in what was spent; it is left out
+ * of the comparison (there is nothing to compare with) and listed, never priced at 0. A spot
+ * instance whose pool has no price at all cannot be costed: it is listed too.
  */
 export interface PricePoint {
   t: number; // epoch ms
@@ -8,20 +12,76 @@ export interface PricePoint {
 }
 
 export interface RunInterval {
+  /** The workload (agent) the instance served; per-agent figures group by it. */
+  agentId: string;
+  /** Key of the pool's price series (see poolKey). */
   pool: string;
+  instanceType: string;
+  region: string;
+  availabilityZone: string;
   start: number;
   end: number;
-  ondemandPrice: number;
+  /** USD per hour on demand in the region; null when the catalogue does not know it. */
+  ondemandPrice: number | null;
   market: 'spot' | 'on-demand';
 }
 
 export interface HourBucket {
   hour: number;
+  /** Everything spent in the hour (runs whose own price is known). */
   spot_cost: number;
+  /** The on-demand equivalent of the runs whose on-demand price is known. */
   ondemand_cost: number;
+  /** The part of spot_cost spent by runs without a known on-demand price (not compared). */
+  unknown_ondemand_spend: number;
+}
+
+export interface UnknownOndemand {
+  instance_type: string;
+  region: string;
+  market: 'spot' | 'on-demand';
+  hours: number;
+  /** What those hours cost (null: on-demand market, so its own price is the unknown one). */
+  spend: number | null;
+}
+
+export interface UnknownSpotPrice {
+  instance_type: string;
+  availability_zone: string;
+  hours: number;
+}
+
+export interface SavingsSummary {
+  hourly: Array<HourBucket & { savings: number; cumulative_savings: number }>;
+  total_spot_cost: number;
+  total_ondemand_cost: number;
+  total_savings: number;
+  /** Rates at `now` over the runs still going (USD per hour). */
+  current_spend_per_hour: number;
+  current_saving_per_hour: number;
+  monthly_projection: number;
+  yearly_projection: number;
+  unknown_ondemand: UnknownOndemand[];
+  unknown_spot_price: UnknownSpotPrice[];
 }
 
 const HOUR = 3_600_000;
+/** The usual cloud billing conventions: a month is 730 hours, a year 8,760. */
+export const HOURS_PER_MONTH = 730;
+export const HOURS_PER_YEAR = 8_760;
+
+export const poolKey = (type: string, az: string) => `${type}|${az}`;
+
+/** The price in force at `t`: the last point at or before it, else the first known one. */
+export function priceAt(points: readonly PricePoint[], t: number): number | null {
+  if (points.length === 0) return null;
+  let price = points[0]!.price;
+  for (const p of points) {
+    if (p.t > t) break;
+    price = p.price;
+  }
+  return price;
+}
 
 /** Cost of running from `start` to `end` under a step-function price (points sorted by t). */
 export function stepCost(points: readonly PricePoint[], start: number, end: number): number | null {
@@ -46,10 +106,23 @@ export function stepCost(points: readonly PricePoint[], start: number, end: numb
   return cost;
 }
 
-/** Splits each run at hour boundaries and sums spot and on-demand cost per hour. */
+/** What a run cost from `from` to `to`: the spot step function, or its on-demand price. */
+export function runCost(
+  run: RunInterval,
+  points: readonly PricePoint[],
+  from = run.start,
+  to = run.end,
+): number | null {
+  if (run.market === 'on-demand') {
+    return run.ondemandPrice === null ? null : (run.ondemandPrice * Math.max(0, to - from)) / HOUR;
+  }
+  return stepCost(points, from, to);
+}
+
+/** Splits each run at hour boundaries and sums spend and its on-demand equivalent per hour. */
 export function hourlyCosts(
   runs: readonly RunInterval[],
-  prices: ReadonlyMap<string, PricePoint[]>,
+  prices: ReadonlyMap<string, readonly PricePoint[]>,
 ): HourBucket[] {
   const buckets = new Map<number, HourBucket>();
   for (const run of runs) {
@@ -57,14 +130,88 @@ export function hourlyCosts(
     for (let h = Math.floor(run.start / HOUR) * HOUR; h < run.end; h += HOUR) {
       const from = Math.max(run.start, h);
       const to = Math.min(run.end, h + HOUR);
-      const od = (run.ondemandPrice * (to - from)) / HOUR;
-      const spot = run.market === 'on-demand' ? od : stepCost(points, from, to);
-      if (spot === null) continue; // no price known for this pool: leave it out rather than guess
-      const b = buckets.get(h) ?? { hour: h, spot_cost: 0, ondemand_cost: 0 };
-      b.spot_cost += spot;
-      b.ondemand_cost += od;
+      const spend = runCost(run, points, from, to);
+      if (spend === null) continue; // listed by summarise(), never guessed
+      const b = buckets.get(h) ?? { hour: h, spot_cost: 0, ondemand_cost: 0, unknown_ondemand_spend: 0 };
+      b.spot_cost += spend;
+      if (run.ondemandPrice === null) b.unknown_ondemand_spend += spend;
+      else b.ondemand_cost += (run.ondemandPrice * (to - from)) / HOUR;
       buckets.set(h, b);
     }
   }
   return [...buckets.values()].sort((a, b) => a.hour - b.hour);
+}
+
+/** The saving of one hour: on-demand equivalent minus what the compared runs spent. */
+export const bucketSaving = (b: HourBucket) => b.ondemand_cost - (b.spot_cost - b.unknown_ondemand_spend);
+
+/**
+ * Hourly, cumulative and projected savings of some runs (clipped to the window already).
+ * A run ending at `now` or later is still going: it makes the current rate.
+ */
+export function summarise(
+  runs: readonly RunInterval[],
+  prices: ReadonlyMap<string, readonly PricePoint[]>,
+  now: number,
+): SavingsSummary {
+  let cumulative = 0;
+  let spend = 0;
+  let ondemand = 0;
+  const hourly = hourlyCosts(runs, prices).map((b) => {
+    const savings = bucketSaving(b);
+    cumulative += savings;
+    spend += b.spot_cost;
+    ondemand += b.ondemand_cost;
+    return { ...b, savings, cumulative_savings: cumulative };
+  });
+
+  let spendRate = 0;
+  let savingRate = 0;
+  const unknownOd = new Map<string, UnknownOndemand>();
+  const unknownSpot = new Map<string, UnknownSpotPrice>();
+  for (const run of runs) {
+    const points = prices.get(run.pool) ?? [];
+    const hours = Math.max(0, run.end - run.start) / HOUR;
+    const cost = runCost(run, points);
+    if (cost === null && run.market === 'spot') {
+      const key = poolKey(run.instanceType, run.availabilityZone);
+      const u = unknownSpot.get(key) ?? {
+        instance_type: run.instanceType,
+        availability_zone: run.availabilityZone,
+        hours: 0,
+      };
+      u.hours += hours;
+      unknownSpot.set(key, u);
+    }
+    if (run.ondemandPrice === null) {
+      const key = `${run.region}|${run.instanceType}|${run.market}`;
+      const u = unknownOd.get(key) ?? {
+        instance_type: run.instanceType,
+        region: run.region,
+        market: run.market,
+        hours: 0,
+        spend: run.market === 'spot' ? 0 : null,
+      };
+      u.hours += hours;
+      if (u.spend !== null) u.spend = cost === null ? u.spend : u.spend + cost;
+      unknownOd.set(key, u);
+    }
+    if (run.end < now) continue;
+    const price = run.market === 'on-demand' ? run.ondemandPrice : priceAt(points, now);
+    if (price === null) continue;
+    spendRate += price;
+    if (run.ondemandPrice !== null) savingRate += run.ondemandPrice - price;
+  }
+  return {
+    hourly,
+    total_spot_cost: spend,
+    total_ondemand_cost: ondemand,
+    total_savings: cumulative,
+    current_spend_per_hour: spendRate,
+    current_saving_per_hour: savingRate,
+    monthly_projection: savingRate * HOURS_PER_MONTH,
+    yearly_projection: savingRate * HOURS_PER_YEAR,
+    unknown_ondemand: [...unknownOd.values()],
+    unknown_spot_price: [...unknownSpot.values()],
+  };
 }

@@ -20,6 +20,7 @@ import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
+import type { SavingsService } from '../services/savings-service.ts';
 import type { SwitchService } from '../services/switch-service.ts';
 import { installAuth } from './auth.ts';
 import { errorBody, frameworkErrors, installErrorHandling, routeNotFound } from './errors.ts';
@@ -33,6 +34,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { eventBridgeRoutes } from './routes/eventbridge.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { savingsRoutes } from './routes/savings.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { switchingRoutes } from './routes/switching.ts';
 
@@ -54,6 +56,7 @@ export interface AppDeps {
   eventbridge: EventBridgeService;
   notices: NoticeService;
   insights: InsightService;
+  savings: SavingsService;
   bus: EventBus;
   waiters: CommandWaiters;
   metrics: Metrics;
@@ -142,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(deps.clients));
   await app.register(agentRoutes(deps));
   await app.register(clientRoutes(deps));
+  await app.register(savingsRoutes(deps));
   await app.register(switchingRoutes(deps));
   await app.register(decisionRoutes(deps));
   await app.register(eventBridgeRoutes(deps.eventbridge));

@@ -1,12 +1,10 @@
-import type { InterruptionView, PriceResponse, SavingsResponse } from '@spot/contract';
-import { type HourBucket, hourlyCosts, type PricePoint, type RunInterval } from '../domain/savings.ts';
+import type { InterruptionView, PriceResponse } from '@spot/contract';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 
-const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 const poolKey = (type: string, az: string) => `${type}|${az}`;
 
-/** Read models for the dashboard: price series, savings, interruptions. */
+/** Read models for the dashboard: price series, interruptions (savings: SavingsService). */
 export class InsightService {
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -50,80 +48,6 @@ export class InsightService {
   private async ondemandPrices(): Promise<Map<string, number>> {
     const rows = await this.ctx.db.kysely.selectFrom('ondemand_prices').selectAll().execute();
     return new Map(rows.map((r) => [`${r.region}|${r.instance_type}`, r.price]));
-  }
-
-  async savings(clientId: string): Promise<SavingsResponse> {
-    const k = this.ctx.db.kysely;
-    const now = this.ctx.now().getTime();
-    const runs = await k
-      .selectFrom('instances')
-      .select([
-        'instance_type',
-        'availability_zone',
-        'region',
-        'market',
-        'launch_confirmed_at',
-        'termination_confirmed_at',
-      ])
-      .where('client_id', '=', clientId)
-      .where('launch_confirmed_at', 'is not', null)
-      .execute();
-    const od = await this.ondemandPrices();
-    const intervals: RunInterval[] = [];
-    for (const r of runs) {
-      if (!r.availability_zone || !r.launch_confirmed_at) continue;
-      const region = r.region ?? r.availability_zone.slice(0, -1);
-      const odPrice = od.get(`${region}|${r.instance_type}`);
-      if (odPrice === undefined) continue;
-      intervals.push({
-        pool: poolKey(r.instance_type, r.availability_zone),
-        start: new Date(r.launch_confirmed_at).getTime(),
-        end: r.termination_confirmed_at ? new Date(r.termination_confirmed_at).getTime() : now,
-        ondemandPrice: odPrice,
-        market: r.market === 'on-demand' ? 'on-demand' : 'spot',
-      });
-    }
-    const prices = new Map<string, PricePoint[]>();
-    if (intervals.length > 0) {
-      const snaps = await k
-        .selectFrom('price_snapshots')
-        .select(['instance_type', 'availability_zone', 'observed_at', 'spot_price'])
-        .where('client_id', '=', clientId)
-        .orderBy('observed_at')
-        .execute();
-      for (const s of snaps) {
-        const key = poolKey(s.instance_type, s.availability_zone);
-        const list = prices.get(key) ?? [];
-        list.push({ t: new Date(s.observed_at).getTime(), price: s.spot_price });
-        prices.set(key, list);
-      }
-    }
-    const buckets: HourBucket[] = hourlyCosts(intervals, prices);
-    let cumulative = 0;
-    let spotTotal = 0;
-    let odTotal = 0;
-    const hourly = buckets.map((b) => {
-      const saved = b.ondemand_cost - b.spot_cost;
-      cumulative += saved;
-      spotTotal += b.spot_cost;
-      odTotal += b.ondemand_cost;
-      return {
-        hour: new Date(b.hour).toISOString(),
-        spot_cost: round6(b.spot_cost),
-        ondemand_cost: round6(b.ondemand_cost),
-        savings: round6(saved),
-        cumulative_savings: round6(cumulative),
-      };
-    });
-    return {
-      currency: 'USD',
-      since: hourly[0]?.hour ?? null,
-      total_spot_cost: round6(spotTotal),
-      total_ondemand_cost: round6(odTotal),
-      total_savings: round6(odTotal - spotTotal),
-      savings_pct: odTotal > 0 ? Math.round(((odTotal - spotTotal) / odTotal) * 10_000) / 100 : null,
-      hourly,
-    };
   }
 
   async interruptions(clientId: string, activeOnly: boolean): Promise<InterruptionView[]> {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { hourlyCosts, type PricePoint, type RunInterval, stepCost } from '../../src/domain/savings.ts';
 
+/** A run of agent a1 in us-east-1a unless told otherwise. */
+const run = (r: Partial<RunInterval> & Pick<RunInterval, 'pool' | 'start' | 'end'>): RunInterval => ({
+  agentId: 'a1',
+  instanceType: r.pool.split(/[|/]/)[0]!,
+  region: 'us-east-1',
+  availabilityZone: 'us-east-1a',
+  ondemandPrice: 0.1,
+  market: 'spot',
+  ...r,
+});
+
 const H = 3_600_000;
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0); // an hour boundary
 
@@ -53,14 +64,14 @@ describe('hourlyCosts', () => {
   const prices = new Map<string, PricePoint[]>([['m5.large/us-east-1a', [{ t: T0 - H, price: 0.04 }]]]);
 
   it('splits a run at hour boundaries and compares spot with on-demand per hour', () => {
-    const run: RunInterval = {
+    const one: RunInterval = run({
       pool: 'm5.large/us-east-1a',
       start: T0 + 0.5 * H,
       end: T0 + 2.25 * H,
       ondemandPrice: 0.096,
       market: 'spot',
-    };
-    const buckets = hourlyCosts([run], prices);
+    });
+    const buckets = hourlyCosts([one], prices);
     expect(buckets.map((b) => b.hour)).toEqual([T0, T0 + H, T0 + 2 * H]);
     const fractions = [0.5, 1, 0.25];
     buckets.forEach((b, i) => {
@@ -71,7 +82,15 @@ describe('hourlyCosts', () => {
 
   it('bills an on-demand run at the on-demand price (no savings)', () => {
     const [b] = hourlyCosts(
-      [{ pool: 'm5.large/us-east-1a', start: T0, end: T0 + H, ondemandPrice: 0.096, market: 'on-demand' }],
+      [
+        run({
+          pool: 'm5.large/us-east-1a',
+          start: T0,
+          end: T0 + H,
+          ondemandPrice: 0.096,
+          market: 'on-demand',
+        }),
+      ],
       prices,
     );
     expect(b!.spot_cost).toBeCloseTo(b!.ondemand_cost, 12);
@@ -80,9 +99,15 @@ describe('hourlyCosts', () => {
   it('sums several runs in the same hour and leaves out pools without prices', () => {
     const buckets = hourlyCosts(
       [
-        { pool: 'm5.large/us-east-1a', start: T0, end: T0 + H / 2, ondemandPrice: 0.1, market: 'spot' },
-        { pool: 'm5.large/us-east-1a', start: T0 + H / 2, end: T0 + H, ondemandPrice: 0.1, market: 'spot' },
-        { pool: 'unknown/pool', start: T0, end: T0 + H, ondemandPrice: 1, market: 'spot' },
+        run({ pool: 'm5.large/us-east-1a', start: T0, end: T0 + H / 2, ondemandPrice: 0.1, market: 'spot' }),
+        run({
+          pool: 'm5.large/us-east-1a',
+          start: T0 + H / 2,
+          end: T0 + H,
+          ondemandPrice: 0.1,
+          market: 'spot',
+        }),
+        run({ pool: 'unknown/pool', start: T0, end: T0 + H, ondemandPrice: 1, market: 'spot' }),
       ],
       prices,
     );
@@ -95,14 +120,14 @@ describe('hourlyCosts', () => {
     expect(hourlyCosts([], prices)).toEqual([]);
     const buckets = hourlyCosts(
       [
-        {
+        run({
           pool: 'm5.large/us-east-1a',
           start: T0 + 5 * H,
           end: T0 + 6 * H,
           ondemandPrice: 0.1,
           market: 'spot',
-        },
-        { pool: 'm5.large/us-east-1a', start: T0, end: T0 + H, ondemandPrice: 0.1, market: 'spot' },
+        }),
+        run({ pool: 'm5.large/us-east-1a', start: T0, end: T0 + H, ondemandPrice: 0.1, market: 'spot' }),
       ],
       prices,
     );

@@ -2,7 +2,10 @@ import type {
   AgentConfig,
   AgentConfigUpdate,
   AgentList,
+  AgentSavingsDetail,
+  AgentSavingsList,
   ClientList,
+  DecisionList,
   DowntimeAnalytics,
   HistoryResponse,
   InstanceList,
@@ -47,6 +50,11 @@ export const api = {
   prices: (hours = 24, signal?: AbortSignal) =>
     request<PriceResponse>(`/api/client/prices?hours=${hours}`, { signal }),
   savings: (signal?: AbortSignal) => request<SavingsResponse>('/api/client/savings', { signal }),
+  /** Per-agent savings and replica ROI over the last `hours` (server default 720). */
+  agentSavings: (hours = 720, signal?: AbortSignal) =>
+    request<AgentSavingsList>(`/api/client/savings/agents?hours=${hours}`, { signal }),
+  decisions: (limit = 50, signal?: AbortSignal) =>
+    request<DecisionList>(`/api/client/decisions?limit=${limit}`, { signal }),
   interruptions: (active: boolean, signal?: AbortSignal) =>
     request<InterruptionList>(`/api/client/interruptions?active=${active}`, { signal }),
 
@@ -72,6 +80,8 @@ export const api = {
     if (q.before) params.set('before', q.before);
     return request<SwitchList>(`/api/client/switches?${params}`, { signal });
   },
+  agentSavingsDetail: (agentId: string, hours = 720, signal?: AbortSignal) =>
+    request<AgentSavingsDetail>(`${agentPath(agentId)}/savings?hours=${hours}`, { signal }),
   downtime: (hours = 24, signal?: AbortSignal) =>
     request<DowntimeAnalytics>(`/api/client/analytics/downtime?hours=${hours}`, { signal }),
 };

@@ -1,4 +1,5 @@
 import type { AgentView, Instance, InstanceStatus, SwitchView } from '@spot/contract';
+import type { FeedDecision } from './decisions';
 import type { Emergency } from './interruptions';
 
 export type { Emergency } from './interruptions';
@@ -53,6 +54,8 @@ export interface FleetState {
   switches: Record<string, SwitchView>;
   /** Bumped when a switch ends, so the downtime figures know to refetch. */
   switchVersion: number;
+  /** Decisions of the engine (GET /api/client/decisions and DECISION_MADE), newest first, capped. */
+  decisions: FeedDecision[];
   /** Latest spot price per pool, keyed by poolKey(). */
   prices: Record<string, PoolPrice>;
   /** Highest stream sequence number applied: the resume point after a dropped connection. */
@@ -73,6 +76,7 @@ export const emptyFleet = (): FleetState => ({
   dismissed: {},
   switches: {},
   switchVersion: 0,
+  decisions: [],
   prices: {},
   lastSeq: null,
   priceVersion: 0,

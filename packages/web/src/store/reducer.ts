@@ -1,5 +1,6 @@
 import type {
   AgentView,
+  DecisionView,
   Instance,
   InterruptionView,
   StreamEvent,
@@ -9,12 +10,14 @@ import type {
 import {
   AgentStatusChangedData,
   CommandExecutedData,
+  DecisionMadeData,
   EmergencyEventData,
   Instance as InstanceSchema,
   SwitchEventData,
 } from '@spot/contract';
 import { assertNever } from '../lib/assert';
 import { formatSeconds } from '../lib/format';
+import { describeDecision, mergeDecisions } from './decisions';
 import type { ActivityItem, FleetState, Notice, PendingAction } from './fleet-state';
 import { poolKey, poolLabel } from './fleet-state';
 import {
@@ -134,8 +137,14 @@ export function applyEvent(state: FleetState, event: StreamEvent): FleetState {
       if (!p.success) return next;
       return switchEvent(next, p.data, event);
     }
-    case 'DECISION_MADE':
-      return withActivity(next, event, 'decision made');
+    case 'DECISION_MADE': {
+      const p = DecisionMadeData.safeParse(event.data);
+      if (!p.success) return next;
+      const decisions = mergeDecisions(next.decisions, [p.data]);
+      if (decisions === next.decisions) return next;
+      const who = next.agents[p.data.agent_id]?.logical_id ?? p.data.agent_id.slice(0, 8);
+      return withActivity({ ...next, decisions }, event, describeDecision(p.data, who));
+    }
     default:
       // HEARTBEAT returned above; anything else the contract adds lands here and fails the build.
       return assertNever(event.type);
@@ -200,6 +209,12 @@ function switchEvent(state: FleetState, sw: SwitchView, event: StreamEvent): Fle
     default:
       return assertNever(merged.status);
   }
+}
+
+/** Merges a GET /api/client/decisions answer into the feed (the stream may have some already). */
+export function applyDecisions(state: FleetState, list: DecisionView[]): FleetState {
+  const decisions = mergeDecisions(state.decisions, list);
+  return decisions === state.decisions ? state : { ...state, decisions };
 }
 
 /** Merges a GET /api/client/switches answer: what the stream already ended stays ended. */

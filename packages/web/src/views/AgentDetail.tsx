@@ -1,6 +1,7 @@
 import type { AgentConfig, AgentView, Instance } from '@spot/contract';
 import { type JSX, useMemo, useState } from 'react';
 import { api } from '../api/endpoints';
+import { AgentSavingsCard } from '../components/AgentSavingsCard';
 import { ConfigEditor } from '../components/ConfigEditor';
 import { PromoteDialog } from '../components/PromoteDialog';
 import { ReplicaDialog } from '../components/ReplicaDialog';
@@ -163,6 +164,8 @@ export function AgentDetail({ agent, onClose }: { agent: AgentView; onClose: () 
       </div>
       <h2 className="section">Switch history</h2>
       <SwitchHistory agentId={id} />
+      <h2 className="section">Savings and switch impact (30 days)</h2>
+      <AgentSavingsCard agentId={id} />
       {dialog === 'switch' && config && (
         <SwitchDialog
           agent={agent}

@@ -1,6 +1,8 @@
 import type { JSX } from 'react';
 import { api } from '../api/endpoints';
+import { AgentSavingsTable, describeUnknown } from '../components/AgentSavingsTable';
 import { PriceChart, SavingsChart } from '../components/charts';
+import { DecisionsFeed } from '../components/DecisionsFeed';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatMoney, formatTime } from '../lib/format';
 import { useResource } from '../lib/use-resource';
@@ -41,11 +43,23 @@ export function PricesView() {
             <span>On-demand equivalent</span>
             <b>{formatMoney(s.total_ondemand_cost)}</b>
           </div>
+          <div className="kpi" data-testid="savings-rate">
+            <span>Saving now</span>
+            <b>{formatMoney(s.current_saving_per_hour)}/h</b>
+            <small>
+              {formatMoney(s.monthly_projection)}/month · {formatMoney(s.yearly_projection)}/year
+            </small>
+          </div>
           <div className="kpi">
             <span>Since</span>
             <b className="small">{formatTime(s.since)}</b>
           </div>
         </div>
+        {s.unknown_ondemand.length + s.unknown_spot_price.length > 0 && (
+          <p className="muted" data-testid="savings-unknown">
+            Not compared: {describeUnknown(s)}.
+          </p>
+        )}
         {s.hourly.length === 0 ? (
           <Empty title="No running hours yet">Savings accrue while spot instances run.</Empty>
         ) : (
@@ -96,6 +110,10 @@ export function PricesView() {
       </div>
       <h2 className="section">Fleet savings</h2>
       {savingsBody}
+      <h2 className="section">Savings per agent (30 days)</h2>
+      <AgentSavingsTable />
+      <h2 className="section">Decisions</h2>
+      <DecisionsFeed />
       <h2 className="section">Spot price per pool (24 h)</h2>
       {pricesBody}
     </section>

@@ -10,7 +10,6 @@ import {
   LaunchResponse,
   PriceQuery,
   PriceResponse,
-  SavingsResponse,
   TerminatedListQuery,
   TerminateRequest,
   TerminateResponse,
@@ -198,18 +197,6 @@ export const clientRoutes =
         const q = request.query;
         return insights.prices(await tenant(request), q.hours, q.instance_type, q.availability_zone);
       },
-    );
-
-    app.get(
-      '/api/client/savings',
-      {
-        schema: {
-          tags: ['client'],
-          summary: 'Savings vs on-demand, hourly and cumulative',
-          response: { 200: SavingsResponse, ...errors },
-        },
-      },
-      async (request) => insights.savings(await tenant(request)),
     );
 
     app.get(

@@ -1,0 +1,165 @@
+import type { Executor } from '../db/executor.ts';
+
+/** The reads behind savings and ROI, each bounded by the window. */
+
+/** Instances of the client (or one agent) that ran at some point in [since, now). */
+export async function listRunsInWindow(
+  db: Executor,
+  clientId: string,
+  since: Date,
+  now: Date,
+  agentId?: string,
+) {
+  let q = db
+    .selectFrom('instances')
+    .select([
+      'id',
+      'agent_id',
+      'role',
+      'instance_type',
+      'availability_zone',
+      'region',
+      'market',
+      'launch_confirmed_at',
+      'termination_confirmed_at',
+    ])
+    .where('client_id', '=', clientId)
+    .where('launch_confirmed_at', 'is not', null)
+    .where('launch_confirmed_at', '<', now)
+    .where((eb) =>
+      eb.or([eb('termination_confirmed_at', 'is', null), eb('termination_confirmed_at', '>', since)]),
+    );
+  if (agentId) q = q.where('agent_id', '=', agentId);
+  return q.execute();
+}
+
+export interface PoolId {
+  instance_type: string;
+  availability_zone: string;
+}
+
+/**
+ * The price rows that can affect [since, now] for some pools: each pool's last point before
+ * `since` (the price in force when the window opens) plus the points inside the window.
+ * Both use the (client_id, instance_type, availability_zone, observed_at) index.
+ */
+export async function listPricePointsForWindow(
+  db: Executor,
+  clientId: string,
+  pools: readonly PoolId[],
+  since: Date,
+  now: Date,
+) {
+  if (pools.length === 0) return [];
+  const inside = db
+    .selectFrom('price_snapshots')
+    .select(['instance_type', 'availability_zone', 'observed_at', 'spot_price'])
+    .where('client_id', '=', clientId)
+    .where((eb) =>
+      eb(
+        eb.refTuple('instance_type', 'availability_zone'),
+        'in',
+        pools.map((p) => eb.tuple(p.instance_type, p.availability_zone)),
+      ),
+    )
+    .where('observed_at', '>=', since)
+    .where('observed_at', '<=', now)
+    .orderBy('observed_at')
+    .execute();
+  const before = Promise.all(
+    pools.map((p) =>
+      db
+        .selectFrom('price_snapshots')
+        .select(['instance_type', 'availability_zone', 'observed_at', 'spot_price'])
+        .where('client_id', '=', clientId)
+        .where('instance_type', '=', p.instance_type)
+        .where('availability_zone', '=', p.availability_zone)
+        .where('observed_at', '<', since)
+        .orderBy('observed_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+    ),
+  );
+  const [rows, lasts] = await Promise.all([inside, before]);
+  return [...lasts.filter((r) => r !== undefined), ...rows];
+}
+
+export async function listOndemandPrices(db: Executor): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('ondemand_prices').select(['region', 'instance_type', 'price']).execute();
+  return new Map(rows.map((r) => [`${r.region}|${r.instance_type}`, r.price]));
+}
+
+/** Switches requested in the window (their impact), newest first. */
+export async function listSwitchesInWindow(db: Executor, clientId: string, since: Date, agentId?: string) {
+  let q = db
+    .selectFrom('switches')
+    .select([
+      'id',
+      'agent_id',
+      'trigger',
+      'status',
+      'requested_at',
+      'completed_at',
+      'from_instance_type',
+      'from_availability_zone',
+      'from_market',
+      'to_instance_type',
+      'to_availability_zone',
+      'to_market',
+      'to_instance_id',
+      'target_launched_by_switch',
+      'from_price',
+      'to_price',
+      'downtime_seconds',
+    ])
+    .where('client_id', '=', clientId)
+    .where('requested_at', '>=', since);
+  if (agentId) q = q.where('agent_id', '=', agentId);
+  return q.orderBy('requested_at', 'desc').limit(2000).execute();
+}
+
+/** Switches that promoted or launched these instances, whenever they ran (replica periods). */
+export async function listSwitchesTargeting(db: Executor, clientId: string, instanceIds: readonly string[]) {
+  if (instanceIds.length === 0) return [];
+  return db
+    .selectFrom('switches')
+    .select(['to_instance_id', 'target_launched_by_switch', 'status', 'completed_at'])
+    .where('client_id', '=', clientId)
+    .where('to_instance_id', 'in', instanceIds)
+    .execute();
+}
+
+/** Measured launch times (request → confirmed) of the client's latest launches. */
+export async function listRecentLaunchSeconds(
+  db: Executor,
+  clientId: string,
+  limit = 200,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('instances')
+    .select('launch_duration_seconds')
+    .where('client_id', '=', clientId)
+    .where('launch_duration_seconds', 'is not', null)
+    .orderBy('launch_confirmed_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => Number(r.launch_duration_seconds));
+}
+
+export async function findAgentOfClient(db: Executor, clientId: string, agentId: string) {
+  return db
+    .selectFrom('agents')
+    .select(['id', 'logical_id'])
+    .where('client_id', '=', clientId)
+    .where('id', '=', agentId)
+    .executeTakeFirst();
+}
+
+export async function listAgentsOfClient(db: Executor, clientId: string) {
+  return db
+    .selectFrom('agents')
+    .select(['id', 'logical_id'])
+    .where('client_id', '=', clientId)
+    .orderBy('logical_id')
+    .execute();
+}
