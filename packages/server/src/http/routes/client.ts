@@ -189,8 +189,7 @@ export const clientRoutes =
       {
         schema: {
           tags: ['client'],
-          summary:
-            'Spot price series per pool from reported snapshots (at most 5,000 points, paged by pool)',
+          summary: 'Spot price series per pool from reported snapshots (at most 5,000 points, paged by pool)',
           querystring: PriceQuery,
           response: { 200: PriceResponse, ...errors },
         },
