@@ -39,7 +39,7 @@ export async function runAbPair(pair: AbPair, budgetMs: number, maxTrials = 1000
     await pair.reset?.();
     return dt;
   };
-  const warm = Math.min(20, Math.max(2, Math.floor(maxTrials / 50)));
+  const warm = maxTrials <= 10 ? 1 : Math.min(20, Math.max(2, Math.floor(maxTrials / 50)));
   const t0 = performance.now();
   for (let i = 0; i < warm; i++) {
     await timed(pair.ours);

@@ -163,7 +163,7 @@ export async function buildDataset(db: pg.Client, clientId: string, now: Date): 
   await q(
     `INSERT INTO commands (id, client_id, agent_id, instance_id, command_type, priority, status, request_id,
        metadata, created_at, delivered_at, completed_at, expires_at, delivery_count)
-     SELECT gen_random_uuid(), $1, a.id, NULL, 'APPLY_CONFIG', 50, 'succeeded', 'hist-' || a.n || '-' || k,
+     SELECT gen_random_uuid(), $1, a.id, NULL, 'LAUNCH_INSTANCE', 50, 'succeeded', 'hist-' || a.n || '-' || k,
        '{}', c.at, c.at + interval '1 s', c.at + interval '3 s', c.at + interval '10 min', 1
      FROM bench_agents a CROSS JOIN generate_series(1, $2::int) k
      CROSS JOIN LATERAL (SELECT $3::timestamptz - make_interval(hours => k * 7, secs => a.n) AS at) c`,
@@ -172,7 +172,7 @@ export async function buildDataset(db: pg.Client, clientId: string, now: Date): 
   await q(
     `INSERT INTO commands (id, client_id, agent_id, instance_id, command_type, priority, status, request_id,
        metadata, created_at, expires_at)
-     SELECT gen_random_uuid(), $1, a.id, NULL, 'APPLY_CONFIG', 50 + k, 'pending', 'pend-' || a.n || '-' || k,
+     SELECT gen_random_uuid(), $1, a.id, NULL, 'TERMINATE_INSTANCE', 50 + k, 'pending', 'pend-' || a.n || '-' || k,
        '{}', $2::timestamptz - make_interval(secs => k), $2::timestamptz + interval '1 day'
      FROM bench_agents a CROSS JOIN generate_series(1, 3) k WHERE a.n < $3::int`,
     [clientId, now, FLEET.agentsWithPending],

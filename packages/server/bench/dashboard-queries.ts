@@ -148,7 +148,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
           ours: async () => {
             last = pick(agentTokens);
             const body = await get(`/api/agents/${last.id}/pending-commands?wait=0`, last.token);
-            if (!body.includes('APPLY_CONFIG')) throw new Error('claimed nothing');
+            if (!body.includes('TERMINATE_INSTANCE')) throw new Error('claimed nothing');
           },
           peer: async () => {
             last = pick(agentTokens);
@@ -231,7 +231,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
         label: 'savings (GET /api/client/savings, as on this branch: every snapshot of the client)',
         seeds: '280 ms (dashboard summary)',
         budget: 30_000,
-        max: 5,
+        max: 3,
         ours: async () => void (await get('/api/client/savings', token)),
         peer: async () => {
           await bare.query(
