@@ -39,14 +39,19 @@ export async function runAbPair(pair: AbPair, budgetMs: number, maxTrials = 1000
     await pair.reset?.();
     return dt;
   };
-  const warm = maxTrials <= 10 ? 1 : Math.min(20, Math.max(2, Math.floor(maxTrials / 50)));
+  // A read that takes seconds is measured once, cold, without warm-up.
+  const warm =
+    maxTrials === 1 ? 0 : maxTrials <= 10 ? 1 : Math.min(20, Math.max(2, Math.floor(maxTrials / 50)));
   const t0 = performance.now();
   for (let i = 0; i < warm; i++) {
     await timed(pair.ours);
     await timed(pair.peer);
   }
-  const perTrial = (performance.now() - t0) / warm;
-  const trials = Math.max(Math.min(maxTrials, 5), Math.min(maxTrials, Math.floor(budgetMs / perTrial)));
+  const perTrial = (performance.now() - t0) / Math.max(1, warm);
+  const trials =
+    warm === 0
+      ? maxTrials
+      : Math.max(Math.min(maxTrials, 5), Math.min(maxTrials, Math.floor(budgetMs / perTrial)));
   const blocks = Math.max(1, Math.min(20, Math.floor(trials / 5)));
   const perBlock = Math.ceil(trials / blocks);
   const ours: number[] = [];

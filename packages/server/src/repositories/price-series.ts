@@ -32,23 +32,35 @@ export async function listPricePoints(
   filter: { instance_type?: string | undefined; availability_zone?: string | undefined; after?: PoolRef },
   limit: number,
 ): Promise<PricePointRow[]> {
-  const poolFilter = sql.join(
-    [
-      sql`s.client_id = ${clientId}`,
-      ...(filter.instance_type ? [sql`s.instance_type = ${filter.instance_type}`] : []),
-      ...(filter.availability_zone ? [sql`s.availability_zone = ${filter.availability_zone}`] : []),
-    ],
-    sql` AND `,
-  );
-  // The first pool of the client in index order strictly after (t, z), honouring the filters.
+  const inWindow = (alias: string) => sql`
+    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+    FROM price_snapshots s
+    WHERE s.client_id = ${clientId}
+      AND s.instance_type = ${sql.ref(`${alias}.instance_type`)}
+      AND s.availability_zone = ${sql.ref(`${alias}.availability_zone`)}
+      AND s.observed_at >= ${since}
+    ORDER BY s.observed_at`;
+  const { instance_type: type, availability_zone: az, after } = filter;
+  if (type && az) {
+    // One pool: its window is one index range, no walk (the cursor compared as the index orders).
+    const rows = await sql<PricePointRow>`
+      SELECT pts.* FROM (SELECT ${type}::text AS instance_type, ${az}::text AS availability_zone) one
+      CROSS JOIN LATERAL (${inWindow('one')}) pts
+      ${after ? sql`WHERE (one.instance_type, one.availability_zone) > (${after.instance_type}::text, ${after.availability_zone}::text)` : sql``}
+      LIMIT ${limit}`.execute(db);
+    return rows.rows;
+  }
+  // The next pool strictly after (t, z) in index order. A type filter narrows the index
+  // prefix; a zone filter is applied to the pools walked, not in the probe (there it would
+  // scan every other zone's entries between two matches).
   const nextPool = (after?: { t: unknown; z: unknown }) => sql`
     SELECT s.instance_type, s.availability_zone FROM price_snapshots s
-    WHERE ${poolFilter}${after ? sql` AND (s.instance_type, s.availability_zone) > (${after.t}, ${after.z})` : sql``}
+    WHERE s.client_id = ${clientId}${type ? sql` AND s.instance_type = ${type}` : sql``}${
+      after ? sql` AND (s.instance_type, s.availability_zone) > (${after.t}, ${after.z})` : sql``
+    }
     ORDER BY s.instance_type, s.availability_zone
     LIMIT 1`;
-  const start = filter.after
-    ? { t: filter.after.instance_type, z: filter.after.availability_zone }
-    : undefined;
+  const start = after ? { t: after.instance_type, z: after.availability_zone } : undefined;
   const rows = await sql<PricePointRow>`
     WITH RECURSIVE pools AS (
       (${nextPool(start)})
@@ -56,18 +68,9 @@ export async function listPricePoints(
       SELECT n.instance_type, n.availability_zone FROM pools p
       CROSS JOIN LATERAL (${nextPool({ t: sql.ref('p.instance_type'), z: sql.ref('p.availability_zone') })}) n
     )
-    SELECT pts.instance_type, pts.availability_zone, pts.region, pts.observed_at, pts.spot_price
-    FROM pools
-    CROSS JOIN LATERAL (
-      SELECT DISTINCT ON (s.observed_at)
-        s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
-      FROM price_snapshots s
-      WHERE s.client_id = ${clientId}
-        AND s.instance_type = pools.instance_type
-        AND s.availability_zone = pools.availability_zone
-        AND s.observed_at >= ${since}
-      ORDER BY s.observed_at
-    ) pts
+    SELECT pts.* FROM pools
+    CROSS JOIN LATERAL (${inWindow('pools')}) pts
+    ${az ? sql`WHERE pools.availability_zone = ${az}` : sql``}
     LIMIT ${limit}`.execute(db);
   return rows.rows;
 }

@@ -151,6 +151,14 @@ describe('price series at scale: bounded window, capped answer, paged by pool', 
     expect(
       keys(await prices(tenant, 'after_instance_type=c5.large&after_availability_zone=us-east-1a')),
     ).toEqual(['c5.large@us-east-1b', 'm5.large@us-east-1a']);
+    // One pool asked for by name pages the same way: nothing once past it.
+    const one = 'instance_type=c5.large&availability_zone=us-east-1b';
+    expect(
+      keys(await prices(tenant, `${one}&after_instance_type=c5.large&after_availability_zone=us-east-1a`)),
+    ).toEqual(['c5.large@us-east-1b']);
+    expect(
+      await prices(tenant, `${one}&after_instance_type=c5.large&after_availability_zone=us-east-1b`),
+    ).toEqual({ pools: [], truncated: false, next: null });
   });
 
   it('refuses half a cursor with 400 and a clear message', async () => {
