@@ -20,15 +20,22 @@ const databases = [{ TEST_DB: 'pglite' }];
 if (await reachable(url)) databases.push({ TEST_DB: 'postgres', TEST_DATABASE_URL: url });
 else console.log(`(PostgreSQL at ${new URL(url).host} does not answer: PostgreSQL figures skipped)`);
 
-const suites = [
+const allSuites = [
   ['server', 'packages/server/bench/run.ts'],
   ['e2e', 'packages/e2e/bench/run.ts'],
   ['web', 'packages/web/bench/run.ts'],
   ['decision', 'packages/decision/bench/run.ts'],
-].filter(([name, file]) => (!only || only === name) && existsSync(file));
+];
+// `npm run bench -- <suite>` runs one suite; any other word names one of the server's
+// benchmarks (e.g. `npm run bench -- queries`), passed on to its runner.
+const isSuite = !only || allSuites.some(([name]) => name === only);
+const suites = allSuites.filter(
+  ([name, file]) => (isSuite ? !only || only === name : name === 'server') && existsSync(file),
+);
+const args = isSuite ? [] : [only];
 
 let failed = false;
 for (const [, file] of suites) {
-  for (const env of databases) failed = run(file, env) !== 0 || failed;
+  for (const env of databases) failed = run(file, env, args) !== 0 || failed;
 }
 process.exit(failed ? 1 : 0);

@@ -1,4 +1,5 @@
-import type { Tx } from '../db/executor.ts';
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../db/executor.ts';
 import { isUuid } from './ids.ts';
 
 /**
@@ -10,4 +11,31 @@ import { isUuid } from './ids.ts';
 export async function lockAgentRow(tx: Tx, agentId: string) {
   if (!isUuid(agentId)) return undefined;
   return tx.selectFrom('agents').selectAll().where('id', '=', agentId).forNoKeyUpdate().executeTakeFirst();
+}
+
+/**
+ * A client's agents by logical id, each with its number of live instances (not TERMINATED
+ * or FAILED). The counts come from one aggregate over the client's non-terminated instances
+ * (index instances_client_active), joined once — not a subquery per agent, which at 1,000
+ * agents made 1,000 bitmap scans.
+ */
+export async function listAgentsWithActiveCounts(db: Executor, clientId: string) {
+  return db
+    .selectFrom('agents')
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('instances')
+          .select(['agent_id', sql<number>`count(*)::int`.as('n')])
+          .where('client_id', '=', clientId)
+          .where('status', 'not in', ['TERMINATED', 'FAILED'])
+          .groupBy('agent_id')
+          .as('live'),
+      (join) => join.onRef('live.agent_id', '=', 'agents.id'),
+    )
+    .selectAll('agents')
+    .select(sql<number>`coalesce(live.n, 0)`.as('active_instances'))
+    .where('agents.client_id', '=', clientId)
+    .orderBy('agents.logical_id')
+    .execute();
 }

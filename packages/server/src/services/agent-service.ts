@@ -8,12 +8,11 @@ import type {
   RegisterRequest,
   RegisterResponse,
 } from '@spot/contract';
-import { sql } from 'kysely';
 import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { Tx } from '../db/executor.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { ensureAgentConfig } from '../repositories/agent-configs.ts';
-import { lockAgentRow } from '../repositories/agents.ts';
+import { listAgentsWithActiveCounts, lockAgentRow } from '../repositories/agents.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { countOpenCommands } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
@@ -358,17 +357,7 @@ export class AgentService {
   }
 
   async list(clientId: string): Promise<AgentView[]> {
-    const rows = await this.ctx.db.kysely
-      .selectFrom('agents')
-      .selectAll('agents')
-      .select(
-        sql<number>`(SELECT count(*)::int FROM instances i WHERE i.agent_id = agents.id AND i.status NOT IN ('TERMINATED', 'FAILED'))`.as(
-          'active_instances',
-        ),
-      )
-      .where('client_id', '=', clientId)
-      .orderBy('logical_id')
-      .execute();
+    const rows = await listAgentsWithActiveCounts(this.ctx.db.kysely, clientId);
     return rows.map((a) => ({
       agent_id: a.id,
       logical_id: a.logical_id,

@@ -1,4 +1,10 @@
-import type { InterruptionView, PriceResponse } from '@spot/contract';
+import { type InterruptionView, PRICE_POINTS_CAP, type PriceResponse } from '@spot/contract';
+import {
+  listNewestPoolPoints,
+  listPricePoints,
+  type PoolRef,
+  type PricePointRow,
+} from '../repositories/price-series.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -8,22 +14,40 @@ const poolKey = (type: string, az: string) => `${type}|${az}`;
 export class InsightService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async prices(clientId: string, hours: number, type?: string, az?: string): Promise<PriceResponse> {
+  /**
+   * Price series per pool over the last `hours`, bounded at PRICE_POINTS_CAP points: whole
+   * pools in (instance type, zone) order while they fit, then `next` to page on from; a
+   * single pool larger than the cap answers with its newest points.
+   */
+  async prices(
+    clientId: string,
+    hours: number,
+    type?: string,
+    az?: string,
+    after?: PoolRef,
+  ): Promise<PriceResponse> {
+    const k = this.ctx.db.kysely;
     const since = new Date(this.ctx.now().getTime() - hours * 3_600_000);
-    let q = this.ctx.db.kysely
-      .selectFrom('price_snapshots')
-      .select(['instance_type', 'availability_zone', 'region', 'observed_at', 'spot_price'])
-      .distinctOn(['instance_type', 'availability_zone', 'observed_at'])
-      .where('client_id', '=', clientId)
-      .where('observed_at', '>=', since);
-    if (type) q = q.where('instance_type', '=', type);
-    if (az) q = q.where('availability_zone', '=', az);
-    const rows = await q
-      .orderBy('instance_type')
-      .orderBy('availability_zone')
-      .orderBy('observed_at')
-      .limit(200_000)
-      .execute();
+    const filter = { instance_type: type, availability_zone: az, ...(after ? { after } : {}) };
+    let rows = await listPricePoints(k, clientId, since, filter, PRICE_POINTS_CAP + 1);
+    let truncated = false;
+    let next: PoolRef | null = null;
+    if (rows.length > PRICE_POINTS_CAP) {
+      truncated = true;
+      const last = rows[rows.length - 1]!;
+      const partial = (r: PricePointRow) =>
+        r.instance_type === last.instance_type && r.availability_zone === last.availability_zone;
+      const whole = rows.filter((r) => !partial(r));
+      if (whole.length > 0) {
+        // The last pool did not fit whole: it starts the next page.
+        rows = whole;
+        const end = whole[whole.length - 1]!;
+        next = { instance_type: end.instance_type, availability_zone: end.availability_zone };
+      } else {
+        rows = await listNewestPoolPoints(k, clientId, last, since, PRICE_POINTS_CAP);
+        next = { instance_type: last.instance_type, availability_zone: last.availability_zone };
+      }
+    }
     const od = await this.ondemandPrices();
     const pools = new Map<string, PriceResponse['pools'][number]>();
     for (const r of rows) {
@@ -42,7 +66,7 @@ export class InsightService {
       }
       pool.points.push({ t: isoRequired(r.observed_at), price: r.spot_price });
     }
-    return { pools: [...pools.values()] };
+    return { pools: [...pools.values()], truncated, next };
   }
 
   private async ondemandPrices(): Promise<Map<string, number>> {

@@ -188,14 +188,18 @@ export const clientRoutes =
       {
         schema: {
           tags: ['client'],
-          summary: 'Spot price series per pool from reported snapshots',
+          summary: 'Spot price series per pool from reported snapshots (at most 5,000 points, paged by pool)',
           querystring: PriceQuery,
           response: { 200: PriceResponse, ...errors },
         },
       },
       async (request) => {
         const q = request.query;
-        return insights.prices(await tenant(request), q.hours, q.instance_type, q.availability_zone);
+        const after =
+          q.after_instance_type !== undefined && q.after_availability_zone !== undefined
+            ? { instance_type: q.after_instance_type, availability_zone: q.after_availability_zone }
+            : undefined;
+        return insights.prices(await tenant(request), q.hours, q.instance_type, q.availability_zone, after);
       },
     );
 

@@ -1,0 +1,274 @@
+import http from 'node:http';
+import { loadavg } from 'node:os';
+import { PRICE_POINTS_CAP } from '@spot/contract';
+import pg from 'pg';
+import { hashToken } from '../src/auth/tokens.ts';
+import { startTestServer } from '../test/support/server.ts';
+import { type AbPair, printAb, runAbPair } from './ab-pairs.ts';
+import { benchDatabase } from './bench-db.ts';
+import { buildDataset, FLEET } from './dashboard-dataset.ts';
+
+const TARGET = 'p95 ≤ 20 ms';
+
+/** The price-series reads as repositories/price-series.ts issues them: one pool, every pool. */
+const onePoolSql = `
+  SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+  FROM price_snapshots s
+  WHERE s.client_id = $1 AND s.instance_type = $3 AND s.availability_zone = $4 AND s.observed_at >= $2
+  ORDER BY s.observed_at LIMIT ${PRICE_POINTS_CAP + 1}`;
+const everyPoolSql = `
+  WITH RECURSIVE pools AS (
+    (SELECT s.instance_type, s.availability_zone FROM price_snapshots s WHERE s.client_id = $1
+     ORDER BY s.instance_type, s.availability_zone LIMIT 1)
+    UNION ALL
+    SELECT n.instance_type, n.availability_zone FROM pools p CROSS JOIN LATERAL (
+      SELECT s.instance_type, s.availability_zone FROM price_snapshots s
+      WHERE s.client_id = $1 AND (s.instance_type, s.availability_zone) > (p.instance_type, p.availability_zone)
+      ORDER BY s.instance_type, s.availability_zone LIMIT 1) n)
+  SELECT pts.* FROM pools CROSS JOIN LATERAL (
+    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+    FROM price_snapshots s
+    WHERE s.client_id = $1 AND s.instance_type = pools.instance_type
+      AND s.availability_zone = pools.availability_zone AND s.observed_at >= $2
+    ORDER BY s.observed_at) pts
+  LIMIT ${PRICE_POINTS_CAP + 1}`;
+
+/** GET over one kept-alive socket; resolves when the whole body has arrived. */
+function getter(baseUrl: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return (path: string, token: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.get(
+        `${baseUrl}${path}`,
+        { agent, headers: { authorization: `Bearer ${token}` } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200)
+              reject(new Error(`GET ${path}: ${res.statusCode} ${body.slice(0, 200)}`));
+            else resolve(body);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+    });
+}
+
+/**
+ * The dashboard's reads at fleet scale (issue 11), on PostgreSQL: a tenant with 1,000
+ * agents, 10,000 instances with their lifecycle history, 20,600 commands and 5 million
+ * price snapshots, built with generate_series in a database of the bench's own (dropped
+ * after). Each read goes through the real HTTP server over a real socket (auth, routing,
+ * query, mapping, response validation and serialisation), beside its peer: the same rows
+ * fetched by a bare `pg` client over its own connection — the database's floor.
+ */
+export async function runDashboardQueriesBench(): Promise<void> {
+  console.log('\n# dashboard queries at fleet scale (10,000 instances, 1,000 agents, 5M price rows)');
+  if (process.env.TEST_DB !== 'postgres') {
+    console.log('  skipped on PGlite: the fleet-scale dataset is built and measured on PostgreSQL only');
+    return;
+  }
+  const testDb = await benchDatabase();
+  // An interrupted run still drops its 5M-row database.
+  const drop = () => void testDb.dispose().finally(() => process.exit(130));
+  process.once('SIGINT', drop);
+  process.once('SIGTERM', drop);
+  const t = await startTestServer({ listen: true, testDb });
+  const bare = new pg.Client({ connectionString: testDb.env.DATABASE_URL });
+  await bare.connect();
+  try {
+    const tenant = await t.newTenant('bench-fleet');
+    const now = new Date();
+    const t0 = performance.now();
+    const fleet = await buildDataset(bare, tenant.clientId, now);
+    const built = await bare.query<{ instances: number; events: number; prices: number; commands: number }>(
+      `SELECT (SELECT count(*)::int FROM instances) AS instances, (SELECT count(*)::int FROM lifecycle_events) AS events,
+              (SELECT count(*)::int FROM price_snapshots) AS prices, (SELECT count(*)::int FROM commands) AS commands`,
+    );
+    const c = built.rows[0]!;
+    console.log(
+      `  dataset: ${c.instances} instances, ${c.events} lifecycle events, ${FLEET.agents} agents, ${c.commands} commands, ${c.prices} price rows; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const [l1, l5] = loadavg();
+    console.log(
+      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection`,
+    );
+
+    // Agent tokens for the agents whose pending commands are claimed.
+    const agentTokens = fleet.agentsWithPending.map((id, i) => ({ id, token: `sog_bench_${i}_${id}` }));
+    for (const a of agentTokens)
+      await bare.query('INSERT INTO agent_tokens (token_hash, agent_id) VALUES ($1, $2)', [
+        hashToken(a.token),
+        a.id,
+      ]);
+
+    const get = getter(t.url);
+    const client = tenant.clientId;
+    const token = tenant.token;
+    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+    const instanceIds = (
+      await bare.query<{ id: string }>('SELECT id FROM instances WHERE client_id = $1', [client])
+    ).rows.map((r) => r.id);
+    const pools = fleet.pools;
+
+    const pairs: Array<AbPair & { budget: number; max?: number }> = [
+      {
+        label: 'instance list (GET /api/client/instances, all not TERMINATED)',
+        seeds: '55 ms (instance status)',
+        budget: 30_000,
+        ours: async () => void (await get('/api/client/instances', token)),
+        peer: async () =>
+          void (await bare.query(
+            `SELECT * FROM instances WHERE client_id = $1 AND status <> 'TERMINATED' ORDER BY created_at DESC`,
+            [client],
+          )),
+      },
+      {
+        label: 'one instance (GET /api/client/instances/:id)',
+        seeds: '55 ms (instance status)',
+        budget: 15_000,
+        ours: async () => void (await get(`/api/client/instances/${pick(instanceIds)}`, token)),
+        peer: async () =>
+          void (await bare.query('SELECT * FROM instances WHERE id = $1 AND client_id = $2', [
+            pick(instanceIds),
+            client,
+          ])),
+      },
+      {
+        label: 'instance history (GET /api/client/instances/:id/history)',
+        seeds: '55 ms (instance status)',
+        budget: 15_000,
+        ours: async () => void (await get(`/api/client/instances/${pick(instanceIds)}/history`, token)),
+        peer: async () => {
+          const id = pick(instanceIds);
+          await bare.query('SELECT * FROM instances WHERE id = $1 AND client_id = $2', [id, client]);
+          await bare.query('SELECT * FROM lifecycle_events WHERE instance_id = $1 ORDER BY id', [id]);
+        },
+      },
+      (() => {
+        let last = agentTokens[0]!;
+        return {
+          label: 'pending commands, agent claims 3 (GET /api/agents/:id/pending-commands?wait=0)',
+          seeds: '45 ms (agent pending commands)',
+          budget: 15_000,
+          ours: async () => {
+            last = pick(agentTokens);
+            const body = await get(`/api/agents/${last.id}/pending-commands?wait=0`, last.token);
+            if (!body.includes('TERMINATE_INSTANCE')) throw new Error('claimed nothing');
+          },
+          peer: async () => {
+            last = pick(agentTokens);
+            const r = await bare.query(
+              `UPDATE commands SET status = 'delivered', delivered_at = $2, delivery_count = delivery_count + 1
+               WHERE id IN (
+                 SELECT c.id FROM commands c
+                 WHERE c.agent_id = $1
+                   AND (c.status = 'pending' OR (c.status = 'delivered' AND c.delivered_at < $3))
+                   AND c.expires_at > $2
+                   AND (c.executor_instance_id IS NULL OR c.executor_instance_id = $4 OR NOT EXISTS (
+                     SELECT 1 FROM instances e
+                     WHERE e.id = c.executor_instance_id AND e.status IN ('LAUNCHING', 'RUNNING', 'PROMOTING')))
+                 ORDER BY c.priority DESC, c.created_at LIMIT 10 FOR UPDATE OF c SKIP LOCKED)
+               RETURNING *`,
+              [last.id, new Date(), new Date(Date.now() - 60_000), null],
+            );
+            if (r.rowCount !== 3) throw new Error('claimed nothing');
+          },
+          // Put the three back, untimed, so every trial claims real pending commands.
+          reset: async () =>
+            void (await bare.query(
+              `UPDATE commands SET status = 'pending', delivered_at = NULL, delivery_count = 0
+               WHERE agent_id = $1 AND status = 'delivered'`,
+              [last.id],
+            )),
+        };
+      })(),
+      {
+        label: 'agents (GET /api/client/agents, 1,000 with active instance counts)',
+        seeds: '280 ms (dashboard summary)',
+        budget: 30_000,
+        ours: async () => void (await get('/api/client/agents', token)),
+        peer: async () =>
+          void (await bare.query(
+            `SELECT agents.*, coalesce(live.n, 0) AS active_instances FROM agents
+             LEFT JOIN (SELECT agent_id, count(*)::int AS n FROM instances
+                        WHERE client_id = $1 AND status NOT IN ('TERMINATED', 'FAILED') GROUP BY agent_id) live
+               ON live.agent_id = agents.id
+             WHERE agents.client_id = $1 ORDER BY agents.logical_id`,
+            [client],
+          )),
+      },
+      {
+        label: '24 h prices, one pool (GET /api/client/prices?hours=24&instance_type&availability_zone)',
+        seeds: '150 ms (recent pricing 24 h)',
+        budget: 15_000,
+        ours: async () => {
+          const p = pick(pools);
+          await get(
+            `/api/client/prices?hours=24&instance_type=${p.instance_type}&availability_zone=${p.availability_zone}`,
+            token,
+          );
+        },
+        peer: async () => {
+          const p = pick(pools);
+          await bare.query(onePoolSql, [
+            client,
+            new Date(Date.now() - 86_400_000),
+            p.instance_type,
+            p.availability_zone,
+          ]);
+          await bare.query('SELECT * FROM ondemand_prices');
+        },
+      },
+      {
+        label: `24 h prices, every pool (GET /api/client/prices?hours=24: first page, ${PRICE_POINTS_CAP} points)`,
+        seeds: '150 ms (recent pricing 24 h)',
+        budget: 30_000,
+        ours: async () => {
+          const body = JSON.parse(await get('/api/client/prices?hours=24', token)) as { truncated: boolean };
+          if (!body.truncated) throw new Error('every pool fit in one page: the bench measures the cap');
+        },
+        peer: async () => {
+          await bare.query(everyPoolSql, [client, new Date(Date.now() - 86_400_000)]);
+          await bare.query('SELECT * FROM ondemand_prices');
+        },
+      },
+      {
+        // Unbounded on this branch: it reads all 5M snapshots of the client (tens of seconds
+        // here), so one trial each. Another branch bounds it to its window.
+        label: 'savings (GET /api/client/savings, unbounded on this branch: reads every snapshot; one trial)',
+        seeds: '280 ms (dashboard summary)',
+        budget: 30_000,
+        max: 1,
+        ours: async () => void (await get('/api/client/savings', token)),
+        peer: async () => {
+          await bare.query(
+            `SELECT instance_type, availability_zone, region, market, launch_confirmed_at, termination_confirmed_at
+             FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL`,
+            [client],
+          );
+          await bare.query('SELECT * FROM ondemand_prices');
+          await bare.query(
+            `SELECT instance_type, availability_zone, observed_at, spot_price FROM price_snapshots
+             WHERE client_id = $1 ORDER BY observed_at`,
+            [client],
+          );
+        },
+      },
+    ];
+    const only = process.env.BENCH_QUERIES_ONLY;
+    for (const p of pairs) {
+      if (only && !p.label.includes(only)) continue;
+      const r = await runAbPair(p, p.budget, p.max);
+      printAb(r, p.seeds, TARGET);
+    }
+  } finally {
+    await bare.end();
+    await t.close();
+    process.off('SIGINT', drop);
+    process.off('SIGTERM', drop);
+  }
+}

@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/executor.ts';
+
+export interface PricePointRow {
+  instance_type: string;
+  availability_zone: string;
+  region: string | null;
+  observed_at: Date;
+  spot_price: number;
+}
+
+export interface PoolRef {
+  instance_type: string;
+  availability_zone: string;
+}
+
+/**
+ * Price points of a client's pools since `since`, one per pool and observation time (agents
+ * reporting the same pool give the same AWS timestamps), in (instance type, zone, time)
+ * order, at most `limit` rows, starting with the pools after `after`.
+ *
+ * At millions of snapshots, one scan over the client's rows with `observed_at >= since` as a
+ * filter reads every pool's whole history. Instead the pools are walked one by one down the
+ * (client_id, instance_type, availability_zone, observed_at) index — a skip scan written as
+ * a recursive query, one index probe per pool — and each pool's window is read as an index
+ * range. The walk is lazy: under the LIMIT it stops after the pools the answer needs.
+ */
+export async function listPricePoints(
+  db: Executor,
+  clientId: string,
+  since: Date,
+  filter: { instance_type?: string | undefined; availability_zone?: string | undefined; after?: PoolRef },
+  limit: number,
+): Promise<PricePointRow[]> {
+  const inWindow = (alias: string) => sql`
+    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+    FROM price_snapshots s
+    WHERE s.client_id = ${clientId}
+      AND s.instance_type = ${sql.ref(`${alias}.instance_type`)}
+      AND s.availability_zone = ${sql.ref(`${alias}.availability_zone`)}
+      AND s.observed_at >= ${since}
+    ORDER BY s.observed_at`;
+  const { instance_type: type, availability_zone: az, after } = filter;
+  if (type && az) {
+    // One pool: its window is one index range, no walk (the cursor compared as the index orders).
+    const rows = await sql<PricePointRow>`
+      SELECT pts.* FROM (SELECT ${type}::text AS instance_type, ${az}::text AS availability_zone) one
+      CROSS JOIN LATERAL (${inWindow('one')}) pts
+      ${after ? sql`WHERE (one.instance_type, one.availability_zone) > (${after.instance_type}::text, ${after.availability_zone}::text)` : sql``}
+      LIMIT ${limit}`.execute(db);
+    return rows.rows;
+  }
+  // The next pool strictly after (t, z) in index order. A type filter narrows the index
+  // prefix; a zone filter is applied to the pools walked, not in the probe (there it would
+  // scan every other zone's entries between two matches).
+  const nextPool = (after?: { t: unknown; z: unknown }) => sql`
+    SELECT s.instance_type, s.availability_zone FROM price_snapshots s
+    WHERE s.client_id = ${clientId}${type ? sql` AND s.instance_type = ${type}` : sql``}${
+      after ? sql` AND (s.instance_type, s.availability_zone) > (${after.t}, ${after.z})` : sql``
+    }
+    ORDER BY s.instance_type, s.availability_zone
+    LIMIT 1`;
+  const start = after ? { t: after.instance_type, z: after.availability_zone } : undefined;
+  const rows = await sql<PricePointRow>`
+    WITH RECURSIVE pools AS (
+      (${nextPool(start)})
+      UNION ALL
+      SELECT n.instance_type, n.availability_zone FROM pools p
+      CROSS JOIN LATERAL (${nextPool({ t: sql.ref('p.instance_type'), z: sql.ref('p.availability_zone') })}) n
+    )
+    SELECT pts.* FROM pools
+    CROSS JOIN LATERAL (${inWindow('pools')}) pts
+    ${az ? sql`WHERE pools.availability_zone = ${az}` : sql``}
+    LIMIT ${limit}`.execute(db);
+  return rows.rows;
+}
+
+/** The newest `limit` points of one pool since `since`, oldest first. */
+export async function listNewestPoolPoints(
+  db: Executor,
+  clientId: string,
+  pool: PoolRef,
+  since: Date,
+  limit: number,
+): Promise<PricePointRow[]> {
+  const rows = await db
+    .selectFrom('price_snapshots')
+    .select(['instance_type', 'availability_zone', 'region', 'observed_at', 'spot_price'])
+    .distinctOn('observed_at')
+    .where('client_id', '=', clientId)
+    .where('instance_type', '=', pool.instance_type)
+    .where('availability_zone', '=', pool.availability_zone)
+    .where('observed_at', '>=', since)
+    .orderBy('observed_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse();
+}
