@@ -8,4 +8,5 @@ export * from './eventbridge.ts';
 export * from './events.ts';
 export * from './instances.ts';
 export * from './prices.ts';
+export * from './pricing.ts';
 export * from './switching.ts';

@@ -20,6 +20,7 @@ import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { NoticeService } from '../services/notice-service.ts';
+import type { PriceConsolidationService } from '../services/price-consolidation.ts';
 import type { SwitchService } from '../services/switch-service.ts';
 import { installAuth } from './auth.ts';
 import { errorBody, frameworkErrors, installErrorHandling, routeNotFound } from './errors.ts';
@@ -33,6 +34,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { eventBridgeRoutes } from './routes/eventbridge.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { pricingAdminRoutes } from './routes/pricing-admin.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { switchingRoutes } from './routes/switching.ts';
 
@@ -57,6 +59,7 @@ export interface AppDeps {
   bus: EventBus;
   waiters: CommandWaiters;
   metrics: Metrics;
+  pricing: PriceConsolidationService;
   version: string;
   bodyLimit: number;
   rateLimitPerMinute: number;
@@ -140,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps.ctx.db, deps.metrics, deps.version));
   await app.register(sessionRoutes(deps.auth, deps.ctx.timings.sessionTtlMs));
   await app.register(adminRoutes(deps.clients));
+  await app.register(pricingAdminRoutes(deps.pricing));
   await app.register(agentRoutes(deps));
   await app.register(clientRoutes(deps));
   await app.register(switchingRoutes(deps));
