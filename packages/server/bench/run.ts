@@ -1,4 +1,5 @@
 // `npm run bench` runs this once per database (TEST_DB=pglite|postgres) and prints figures.
+import { runCanonicalBench } from './canonical-prices.ts';
 import { runCommandBench } from './command-latency.ts';
 import { runDecisionBench, runDecisionServiceBench } from './decision-latency.ts';
 import { runHeartbeatBench } from './heartbeat-throughput.ts';
@@ -12,4 +13,5 @@ if (which === 'all' || which === 'heartbeats') await runHeartbeatBench();
 // In-process, no database: printed once (on the first database's run, or when asked for).
 if ((which === 'all' && process.env.TEST_DB !== 'postgres') || which === 'decisions') runDecisionBench();
 if (which === 'all' || which === 'decisions') await runDecisionServiceBench();
+if (which === 'all' || which === 'canonical') await runCanonicalBench();
 process.exit(0);
