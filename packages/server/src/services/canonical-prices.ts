@@ -28,7 +28,9 @@ export interface CanonicalPoolFeatures extends PoolRef {
   history: Array<{ at: Date; price: number }>;
   /** Coefficient of variation of `history`; null below 2 points. */
   volatility: number | null;
-  /** Seconds (cloud time) since the price last changed; a lower bound when it did not change in the window. */
+  /** When the current price was first seen (its change, or the window's start when it did not change in it). */
+  last_change_at: Date | null;
+  /** Seconds (cloud time) from `last_change_at` to the query's now; a lower bound when it did not change in the window. */
   seconds_since_change: number | null;
   /** Termination notices our fleet received in the pool in the last 30 days, and the latest. */
   interruptions_seen: number;
@@ -93,14 +95,18 @@ export async function readCanonical(
       ondemand_price: od.get(`${region}|${pool.instance_type}`) ?? null,
       history,
       volatility: volatility(history.map((p) => p.price)),
-      seconds_since_change: last
-        ? Math.max(0, Math.round(((q.now.getTime() - last.at.getTime()) * q.timeScale) / 1000))
-        : null,
+      last_change_at: last?.at ?? null,
+      seconds_since_change: secondsSince(last?.at ?? null, q),
       interruptions_seen: interrupts?.n ?? 0,
       last_interruption_at: interrupts?.last ?? null,
       advisor_bucket: catalogue?.advisorBucket(region, pool.instance_type) ?? null,
     };
   });
+}
+
+/** Cloud seconds from `at` to the query's now (server time × time scale). */
+function secondsSince(at: Date | null, q: Pick<FeatureQuery, 'now' | 'timeScale'>): number | null {
+  return at ? Math.max(0, Math.round(((q.now.getTime() - at.getTime()) * q.timeScale) / 1000)) : null;
 }
 
 /** The same price reported again (or by another agent) is no new point of a step function. */
@@ -139,8 +145,13 @@ export class CanonicalPrices {
     const missing: PoolRef[] = [];
     for (const p of q.pools) {
       const hit = this.cache.get(poolKey(q.clientId, p))?.get(variant);
-      if (hit && hit.expires > now) found.set(poolKey(q.clientId, p), hit.features);
-      else missing.push(p);
+      // Cached features are as of their read; the time since the last change is as of this one.
+      if (hit && hit.expires > now) {
+        found.set(poolKey(q.clientId, p), {
+          ...hit.features,
+          seconds_since_change: secondsSince(hit.features.last_change_at, q),
+        });
+      } else missing.push(p);
     }
     this.metrics?.canonicalCacheHits.inc(q.pools.length - missing.length);
     this.metrics?.canonicalCacheMisses.inc(missing.length);

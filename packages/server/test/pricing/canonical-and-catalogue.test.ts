@@ -211,7 +211,9 @@ describe('canonical features', () => {
     });
     expect((await cache.features(t.db.kysely, q)).map((f) => f.spot_price)).toEqual([0.02, null]);
     expect(await counts()).toEqual({ hits: 0, misses: 2 });
-    await cache.features(t.db.kysely, q);
+    // A hit later on the injected clock: the time since the last change is as of the later read.
+    const later = await cache.features(t.db.kysely, { ...q, now: new Date(now.getTime() + 60_000) });
+    expect(later[0]!.seconds_since_change).toBe(3600 + 60);
     expect(await counts()).toEqual({ hits: 2, misses: 2 });
 
     // A new price arrives: a cached read would be stale until it is cleared.
