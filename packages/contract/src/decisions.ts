@@ -32,6 +32,14 @@ export const DecisionPoolFacts = z.object({
   /** Coefficient of variation (standard deviation / mean) of the prices in `history`; null below 2 points. */
   volatility: z.number().nonnegative().nullable(),
   history,
+  /** Seconds (cloud time) since the pool's price last changed; a lower bound when unchanged in `history`'s window. */
+  seconds_since_change: z.number().nonnegative().nullable().optional(),
+  /** Termination notices our fleet received in this pool in the last 30 days. */
+  interruptions_seen: z.number().int().nonnegative().optional(),
+  /** When the latest of them was detected; null when none. */
+  last_interruption_at: Timestamp.nullable().optional(),
+  /** AWS Spot Advisor interruption-frequency bucket of the type in the region (0 = <5 % … 4 = >20 % a month): a prior; null when unknown. */
+  advisor_bucket: z.number().int().min(0).max(4).nullable().optional(),
 });
 export type DecisionPoolFacts = z.infer<typeof DecisionPoolFacts>;
 

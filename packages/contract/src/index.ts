@@ -8,5 +8,6 @@ export * from './eventbridge.ts';
 export * from './events.ts';
 export * from './instances.ts';
 export * from './prices.ts';
+export * from './pricing.ts';
 export * from './savings.ts';
 export * from './switching.ts';

@@ -1,4 +1,5 @@
 // `npm run bench` runs this once per database (TEST_DB=pglite|postgres) and prints figures.
+import { runCanonicalBench } from './canonical-prices.ts';
 import { runCommandBench } from './command-latency.ts';
 import { runDashboardQueriesBench } from './dashboard-queries.ts';
 import { runDecisionBench, runDecisionServiceBench } from './decision-latency.ts';
@@ -14,4 +15,5 @@ if (which === 'all' || which === 'heartbeats') await runHeartbeatBench();
 if ((which === 'all' && process.env.TEST_DB !== 'postgres') || which === 'decisions') runDecisionBench();
 if (which === 'all' || which === 'decisions') await runDecisionServiceBench();
 if (which === 'all' || which === 'queries') await runDashboardQueriesBench();
+if (which === 'all' || which === 'canonical') await runCanonicalBench();
 process.exit(0);

@@ -54,6 +54,12 @@ export const ConfigSchema = z.object({
   DOWNTIME_COST_USD_PER_HOUR: z.coerce.number().min(0).default(100),
   /** Replica ROI: a replacement's boot time until the fleet has measured launches of its own. */
   REPLACEMENT_BOOT_SECONDS: seconds(120),
+  /** Pricing: how often staging is consolidated (the job; an admin can also ask at POST /api/admin/pricing/consolidate). */
+  PRICE_CONSOLIDATION_INTERVAL_SECONDS: seconds(43_200),
+  /** Pricing: two consecutive points of a pool further apart than this are a gap (filled by interpolation). */
+  PRICE_GAP_SECONDS: seconds(86_400),
+  /** Pricing: canonical features (what decisions read) are cached this long, per pool; a report for the pool clears it. */
+  CANONICAL_CACHE_TTL_SECONDS: seconds(5),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */
@@ -108,6 +114,14 @@ export function timings(config: Config) {
       minSwitchIntervalSeconds: config.DECISION_MIN_SWITCH_INTERVAL_SECONDS,
       confirmSeconds: config.DECISION_CONFIRM_SECONDS,
       urgentSavingPercent: config.DECISION_URGENT_SAVING_PERCENT,
+    },
+    pricing: {
+      consolidationIntervalMs: ms(config.PRICE_CONSOLIDATION_INTERVAL_SECONDS),
+      gapMs: ms(config.PRICE_GAP_SECONDS),
+      /** Interpolated points inside a gap are an hour (cloud time) apart. */
+      stepMs: ms(3600),
+      /** Real time: the cache saves queries, it does not follow the cloud's clock. */
+      canonicalTtlMs: config.CANONICAL_CACHE_TTL_SECONDS * 1000,
     },
     eventRetentionMs: config.EVENT_RETENTION_HOURS * 3_600_000,
     jobIntervalMs: ms(config.JOB_INTERVAL_SECONDS),

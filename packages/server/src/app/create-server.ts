@@ -11,6 +11,7 @@ import { createMetrics } from '../http/metrics.ts';
 import type { JobDeps } from '../jobs/catalog.ts';
 import { JobScheduler } from '../jobs/scheduler.ts';
 import { AgentService } from '../services/agent-service.ts';
+import { CanonicalPrices } from '../services/canonical-prices.ts';
 import { ClientService } from '../services/client-service.ts';
 import { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
@@ -22,6 +23,8 @@ import { FleetKeeper } from '../services/fleet-keeper.ts';
 import { InsightService } from '../services/insight-service.ts';
 import { LifecycleService } from '../services/lifecycle-service.ts';
 import { NoticeService } from '../services/notice-service.ts';
+import { PriceCatalogue } from '../services/price-catalogue.ts';
+import { PriceConsolidationService } from '../services/price-consolidation.ts';
 import { SavingsService } from '../services/savings-service.ts';
 import { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { SwitchService } from '../services/switch-service.ts';
@@ -87,6 +90,13 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const metrics = createMetrics();
   const decisions = new DecisionService(ctx, coordinator, metrics);
   const notices = new NoticeService(ctx, emergencies);
+  // The shipped on-demand catalogue is loaded at every start (operator-set rows are kept).
+  const catalogue = PriceCatalogue.load();
+  log.info({ rows: await catalogue.apply(db.kysely) }, 'on-demand price catalogue loaded');
+  const canonical = new CanonicalPrices(ctx.timings.pricing.canonicalTtlMs, catalogue, metrics);
+  decisions.canonical = canonical;
+  notices.onPoolsReported = (clientId, pools) => canonical.invalidate(clientId, pools);
+  const pricing = new PriceConsolidationService(ctx);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
   const savings = new SavingsService(ctx, {
@@ -114,6 +124,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     bus,
     waiters,
     metrics,
+    pricing,
     version: VERSION,
     bodyLimit: config.BODY_LIMIT_BYTES,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -125,6 +136,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     switches: coordinator,
     keeper: new FleetKeeper(ctx, coordinator, emergencies),
     decisions,
+    pricing,
   };
   const scheduler = new JobScheduler(jobDeps);
   // A candidate pool's price changed: auto_switch workloads are decided again at once.

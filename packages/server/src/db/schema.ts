@@ -246,6 +246,36 @@ export interface OndemandPricesTable {
   region: string;
   instance_type: string;
   price: number;
+  /** 'operator' (set by hand, never overwritten), 'builtin' (migration 002) or 'catalogue' (shipped data). */
+  source: ColumnType<string, string | undefined, string>;
+}
+
+/** Consolidated tier: one step-function series per pool, each point flagged by where it came from. */
+export interface PriceConsolidatedTable {
+  client_id: string;
+  instance_type: string;
+  availability_zone: string;
+  region: string | null;
+  at: Timestamp;
+  price: number;
+  flag: 'reported' | 'backfilled' | 'interpolated';
+  run_id: string;
+}
+
+export interface PricingRunsTable {
+  id: string;
+  seq: Generated<number>;
+  trigger: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  window_start: Timestamp;
+  pools: ColumnType<number, number | undefined, number>;
+  points_read: ColumnType<number, number | undefined, number>;
+  points_written: ColumnType<number, number | undefined, number>;
+  gaps_found: ColumnType<number, number | undefined, number>;
+  backfilled: ColumnType<number, number | undefined, number>;
+  interpolated: ColumnType<number, number | undefined, number>;
+  error: string | null;
 }
 
 export interface DecisionsTable {
@@ -278,6 +308,8 @@ export interface Database {
   interruptions: InterruptionsTable;
   price_snapshots: PriceSnapshotsTable;
   ondemand_prices: OndemandPricesTable;
+  price_consolidated: PriceConsolidatedTable;
+  pricing_runs: PricingRunsTable;
   agent_configs: AgentConfigsTable;
   join_tokens: JoinTokensTable;
   switches: SwitchesTable;

@@ -4,7 +4,29 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'spot_' });
+  const canonicalCacheHits = new Counter({
+    name: 'spot_canonical_cache_hits_total',
+    help: 'Canonical price features (what decisions read) served from the cache, per pool',
+    registers: [registry],
+  });
+  const canonicalCacheMisses = new Counter({
+    name: 'spot_canonical_cache_misses_total',
+    help: 'Canonical price features read from the database, per pool',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'spot_canonical_cache_hit_ratio',
+    help: 'Canonical cache hits / (hits + misses) since start (0 before any read)',
+    registers: [registry],
+    async collect() {
+      const hits = (await canonicalCacheHits.get()).values[0]?.value ?? 0;
+      const misses = (await canonicalCacheMisses.get()).values[0]?.value ?? 0;
+      this.set(hits + misses > 0 ? hits / (hits + misses) : 0);
+    },
+  });
   return {
+    canonicalCacheHits,
+    canonicalCacheMisses,
     registry,
     httpDuration: new Histogram({
       name: 'spot_http_request_duration_seconds',

@@ -4,10 +4,16 @@ import { lockAgentRow } from '../repositories/agents.ts';
 import { expireCommands } from '../repositories/commands.ts';
 import { deleteEventsBefore } from '../repositories/events-outbox.ts';
 import { listStuck, lockInstance } from '../repositories/instances.ts';
+import { deleteStagedBefore } from '../repositories/pool-prices.ts';
 import type { AgentService } from '../services/agent-service.ts';
 import type { ServiceContext } from '../services/context.ts';
 import type { DecisionService } from '../services/decision-service.ts';
 import type { FleetKeeper } from '../services/fleet-keeper.ts';
+import {
+  CONSOLIDATION_LOCK_KEY,
+  type PriceConsolidationService,
+  STAGING_RETENTION_MS,
+} from '../services/price-consolidation.ts';
 import type { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { applyTransition } from '../services/transition.ts';
 import { inTransaction } from '../services/unit-of-work.ts';
@@ -18,6 +24,7 @@ export interface JobDeps {
   switches: SwitchCoordinator;
   keeper: FleetKeeper;
   decisions: DecisionService;
+  pricing: PriceConsolidationService;
 }
 
 interface JobTiming {
@@ -141,12 +148,23 @@ export const JOBS = {
     workloads: (tx, { decisions }) => decisions.autoSwitchWorkloads(tx),
     step: (tx, { decisions }, agentId) => decisions.autoSwitchOne(tx, agentId),
   },
+  /**
+   * Staging → consolidated tier: per pool, the step-function series with gaps interpolated and
+   * every point flagged; each run recorded in pricing_runs. Every
+   * PRICE_CONSOLIDATION_INTERVAL_SECONDS (default 12 h), and on demand from the admin route.
+   */
+  'price-consolidation': {
+    lockKey: CONSOLIDATION_LOCK_KEY,
+    every: ({ ctx }) =>
+      Math.max(1, Math.round(ctx.timings.pricing.consolidationIntervalMs / ctx.timings.jobIntervalMs)),
+    run: async (tx, { pricing }) => (await pricing.run(tx, 'schedule')).points_written,
+  },
   'command-expiry': {
     lockKey: 7_311_103,
     every: 6,
     run: (tx, { ctx }) => expireCommands(tx, ctx.now()),
   },
-  /** Events, idempotency keys and sessions are kept for their retention window only. */
+  /** Events, idempotency keys, sessions, decisions and raw staged prices are kept for their retention window only. */
   retention: {
     lockKey: 7_311_104,
     every: 60,
@@ -162,6 +180,8 @@ export const JOBS = {
         .deleteFrom('decisions')
         .where('created_at', '<', new Date(now - 30 * 24 * 3_600_000))
         .execute();
+      // Raw staged prices keep their 7-day window; the consolidated tier keeps the history.
+      await deleteStagedBefore(tx, new Date(now - STAGING_RETENTION_MS));
       return events;
     },
   },

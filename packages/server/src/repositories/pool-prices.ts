@@ -1,4 +1,4 @@
-import type { Executor } from '../db/executor.ts';
+import type { Executor, Tx } from '../db/executor.ts';
 
 /** The latest spot price our agents reported for a pool (staging tier), or null. */
 export async function latestSpotPrice(
@@ -44,4 +44,67 @@ export async function poolPrice(
   return pool.market === 'on-demand'
     ? ondemandPrice(db, pool.region, pool.instance_type)
     : latestSpotPrice(db, clientId, pool.instance_type, pool.availability_zone);
+}
+
+export interface StagedPrice {
+  client_id: string;
+  agent_id: string;
+  reporter_role: 'PRIMARY' | 'REPLICA' | null;
+  region: string | null;
+  availability_zone: string;
+  instance_type: string;
+  product_description: string;
+  spot_price: number;
+  observed_at: Date;
+}
+
+/**
+ * Staging upsert, one row per pool and time across all agents of the tenant: the first report
+ * stands, except that a PRIMARY's report replaces one by a REPLICA (or of unknown role).
+ * `rows` must hold one row per key (PostgreSQL updates a row at most once per statement).
+ * Returns how many rows were written (new or replaced).
+ */
+export async function stagePrices(tx: Tx, rows: StagedPrice[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const written = await tx
+    .insertInto('price_snapshots')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['client_id', 'instance_type', 'availability_zone', 'product_description', 'observed_at'])
+        .doUpdateSet((eb) => ({
+          agent_id: eb.ref('excluded.agent_id'),
+          reporter_role: eb.ref('excluded.reporter_role'),
+          region: eb.ref('excluded.region'),
+          spot_price: eb.ref('excluded.spot_price'),
+          received_at: eb.ref('excluded.received_at'),
+        }))
+        .where('excluded.reporter_role', '=', 'PRIMARY')
+        .where('price_snapshots.reporter_role', 'is distinct from', 'PRIMARY'),
+    )
+    .returning('id')
+    .execute();
+  return written.length;
+}
+
+/** Raw staging rows older than `before` (the 7-day window); consolidated rows are kept. */
+export async function deleteStagedBefore(tx: Tx, before: Date): Promise<number> {
+  const r = await tx.deleteFrom('price_snapshots').where('observed_at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** The role of the instance an agent process runs on (its token is bound to it), or null. */
+export async function reporterRole(
+  db: Executor,
+  agentId: string,
+  instanceId: string | null,
+): Promise<'PRIMARY' | 'REPLICA' | null> {
+  if (!instanceId) return null;
+  const row = await db
+    .selectFrom('instances')
+    .select('role')
+    .where('id', '=', instanceId)
+    .where('agent_id', '=', agentId)
+    .executeTakeFirst();
+  return row?.role === 'PRIMARY' || row?.role === 'REPLICA' ? row.role : null;
 }

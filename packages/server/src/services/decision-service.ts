@@ -16,11 +16,10 @@ import {
   type DecisionEngine,
   type EngineResult,
   runEngine,
-  volatility,
 } from '../domain/decision-engine.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../repositories/agent-configs.ts';
-import { type DecisionRow, insertDecision, listDecisions, priceHistory } from '../repositories/decisions.ts';
+import { type DecisionRow, insertDecision, listDecisions } from '../repositories/decisions.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { isUuid } from '../repositories/ids.ts';
 import { listAgentInstancesIn } from '../repositories/instances.ts';
@@ -29,8 +28,9 @@ import { ondemandPrice, poolPrice } from '../repositories/pool-prices.ts';
 import { findOpenSwitchForAgent } from '../repositories/switches.ts';
 import type { InstanceRow } from '../views/instance.ts';
 import { isoRequired } from '../views/time.ts';
+import type { CanonicalPoolFeatures, CanonicalPrices } from './canonical-prices.ts';
 import type { ServiceContext } from './context.ts';
-import { candidateFacts } from './pool-facts.ts';
+import { candidateFeatures } from './pool-facts.ts';
 import type { SwitchCoordinator } from './switch-coordinator.ts';
 
 /** How far back (cloud time) a decision looks at prices, switches and interruptions. */
@@ -141,6 +141,9 @@ export class DecisionService {
     return row;
   }
 
+  /** The canonical tier's cache that gather reads through (set at wiring; read uncached without it). */
+  canonical: CanonicalPrices | null = null;
+
   /** The engine's input for a workload, as the contract defines it (validated by the engine's wrapper). */
   async gather(
     tx: Tx,
@@ -154,21 +157,38 @@ export class DecisionService {
     const since = new Date(now.getTime() - (LOOKBACK_SECONDS * 1000) / d.timeScale);
     const recentSince = new Date(now.getTime() - (RECENT_SECONDS * 1000) / d.timeScale);
     const region = primary.region ?? agentRegion;
-    const history = async (pool: { instance_type: string; availability_zone: string }) =>
-      (await priceHistory(tx, clientId, pool, since)).map((p) => ({ at: isoRequired(p.at), price: p.price }));
-
-    const facts = await candidateFacts(tx, {
+    const currentSpot =
+      primary.market === 'spot' && primary.availability_zone
+        ? { instance_type: primary.instance_type, availability_zone: primary.availability_zone }
+        : null;
+    // Candidates and the current pool from the canonical tier, in one batch of queries.
+    const { candidates: facts, extra } = await candidateFeatures(tx, {
       clientId,
       config,
       instanceType: primary.instance_type,
       region,
       now,
+      windowMs: now.getTime() - since.getTime(),
+      timeScale: d.timeScale,
+      canonical: this.canonical,
+      extra: currentSpot ? [currentSpot] : [],
     });
-    const candidates = [];
-    for (const f of facts) {
-      const h = await history(f);
-      candidates.push({ ...f, volatility: volatility(h.map((p) => p.price)), history: h });
-    }
+    const history = (f: CanonicalPoolFeatures) =>
+      f.history.map((p) => ({ at: isoRequired(p.at), price: p.price }));
+    const candidates = facts.map((f) => ({
+      instance_type: f.instance_type,
+      availability_zone: f.availability_zone,
+      spot_price: f.spot_price,
+      ondemand_price: f.ondemand_price,
+      unavailable: f.unavailable,
+      volatility: f.volatility,
+      history: history(f),
+      seconds_since_change: f.seconds_since_change,
+      interruptions_seen: f.interruptions_seen,
+      last_interruption_at: f.last_interruption_at ? isoRequired(f.last_interruption_at) : null,
+      advisor_bucket: f.advisor_bucket,
+    }));
+    const current = extra[0];
     const switches = await tx
       .selectFrom('switches')
       .select(['requested_at', 'trigger', 'status'])
@@ -197,20 +217,18 @@ export class DecisionService {
         instance_type: primary.instance_type,
         availability_zone: primary.availability_zone,
         market: primary.market as Market,
-        price: await poolPrice(tx, clientId, {
-          instance_type: primary.instance_type,
-          availability_zone: primary.availability_zone,
-          market: primary.market,
-          region,
-        }),
-        ondemand_price: await ondemandPrice(tx, region, primary.instance_type),
-        history:
-          primary.market === 'spot' && primary.availability_zone
-            ? await history({
-                instance_type: primary.instance_type,
-                availability_zone: primary.availability_zone,
-              })
-            : [],
+        price: current
+          ? current.spot_price
+          : await poolPrice(tx, clientId, {
+              instance_type: primary.instance_type,
+              availability_zone: primary.availability_zone,
+              market: primary.market,
+              region,
+            }),
+        ondemand_price: current
+          ? current.ondemand_price
+          : await ondemandPrice(tx, region, primary.instance_type),
+        history: current ? history(current) : [],
       },
       candidates,
       recent_switches: switches.reverse().map((s) => ({

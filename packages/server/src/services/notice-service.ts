@@ -12,12 +12,13 @@ import { appendEvent } from '../repositories/events-outbox.ts';
 import { findByCloudId, lockInstance } from '../repositories/instances.ts';
 import { addInterruptionSource } from '../repositories/interruptions.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
+import { reporterRole, type StagedPrice, stagePrices } from '../repositories/pool-prices.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import type { EmergencyResponder } from './emergency-responder.ts';
 import { inTransaction } from './unit-of-work.ts';
 
-type AgentRef = { agentId: string; clientId: string };
+type AgentRef = { agentId: string; clientId: string; instanceId?: string | null };
 /** Who reported a signal: the agent's IMDS monitor, or EventBridge (deduplicated across both). */
 export type SignalSource = 'agent' | 'eventbridge';
 
@@ -154,43 +155,50 @@ export class NoticeService {
     return findByCloudId(tx, agent.agentId, cloudId);
   }
 
-  /** Stores reported prices as staging snapshots and tells dashboards each pool's latest price. */
   /** Told after a report changed some pool's latest price (auto-switch decides again). Set at wiring. */
   onPriceChanged: (() => void) | null = null;
+  /** Told after a report wrote staging rows for these pools (the canonical cache forgets them). Set at wiring. */
+  onPoolsReported:
+    | ((clientId: string, pools: Array<{ instance_type: string; availability_zone: string }>) => void)
+    | null = null;
 
+  /**
+   * Stores reported prices in the staging tier, one row per pool and time across the tenant's
+   * agents (a PRIMARY's report wins over a REPLICA's), and tells dashboards each pool's latest
+   * price. The reporter's role is the role of the instance its token is bound to; for a token
+   * bound to no instance, the role the report states.
+   */
   async pricingReport(agent: AgentRef, req: PricingReportRequest): Promise<{ accepted: number }> {
     const points = req.prices.map((p) => PricePoint.parse(p));
     let changed = false;
     const result = await inTransaction(this.ctx, async (tx) => {
-      const rows = await tx
-        .insertInto('price_snapshots')
-        .values(
-          points.map((p) => ({
-            client_id: agent.clientId,
-            agent_id: agent.agentId,
-            reporter_role: req.reporter_role ?? null,
-            region: p.region ?? null,
-            availability_zone: p.availability_zone,
-            instance_type: p.instance_type,
-            product_description: p.product_description,
-            spot_price: p.spot_price,
-            observed_at: new Date(p.timestamp),
-          })),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['agent_id', 'availability_zone', 'instance_type', 'product_description', 'observed_at'])
-            .doNothing(),
-        )
-        .returning('id')
-        .execute();
+      const role =
+        (await reporterRole(tx, agent.agentId, agent.instanceId ?? null)) ?? req.reporter_role ?? null;
+      // One row per key in the statement: a report repeating a point keeps its first copy.
+      const unique = new Map<string, StagedPrice>();
+      for (const p of points) {
+        const row: StagedPrice = {
+          client_id: agent.clientId,
+          agent_id: agent.agentId,
+          reporter_role: role,
+          region: p.region ?? null,
+          availability_zone: p.availability_zone,
+          instance_type: p.instance_type,
+          product_description: p.product_description,
+          spot_price: p.spot_price,
+          observed_at: new Date(p.timestamp),
+        };
+        const key = `${row.instance_type}|${row.availability_zone}|${row.product_description}|${row.observed_at.getTime()}`;
+        if (!unique.has(key)) unique.set(key, row);
+      }
+      const written = await stagePrices(tx, [...unique.values()]);
       const latest = new Map<string, (typeof points)[number]>();
       for (const p of points) {
         const key = `${p.instance_type}|${p.availability_zone}`;
         const cur = latest.get(key);
         if (!cur || cur.timestamp < p.timestamp) latest.set(key, p);
       }
-      if (rows.length > 0 && this.onPriceChanged) {
+      if (written > 0 && this.onPriceChanged) {
         // Compared with the price in force before this report (the row just inserted is newer).
         for (const p of latest.values()) {
           const prev = await tx
@@ -206,7 +214,7 @@ export class NoticeService {
           if (!prev || Number(prev.spot_price) !== p.spot_price) changed = true;
         }
       }
-      if (rows.length > 0) {
+      if (written > 0) {
         for (const p of latest.values()) {
           await appendEvent(tx, agent.clientId, 'PRICE_UPDATED', {
             instance_type: p.instance_type,
@@ -217,9 +225,10 @@ export class NoticeService {
           });
         }
       }
-      return { accepted: rows.length };
+      return { accepted: written, latest: [...latest.values()] };
     });
+    if (result.accepted > 0) this.onPoolsReported?.(agent.clientId, result.latest);
     if (changed) this.onPriceChanged?.();
-    return result;
+    return { accepted: result.accepted };
   }
 }

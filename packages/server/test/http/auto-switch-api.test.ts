@@ -5,6 +5,7 @@ import { runJobOnce } from '../../src/jobs/catalog.ts';
 import { getAgentConfig } from '../../src/repositories/agent-configs.ts';
 import { maxEventSeq, readClientEventsAfter } from '../../src/repositories/events-outbox.ts';
 import { DecisionService } from '../../src/services/decision-service.ts';
+import { PriceCatalogue } from '../../src/services/price-catalogue.ts';
 import { inTransaction } from '../../src/services/unit-of-work.ts';
 import { findViolations } from '../support/invariants.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -129,6 +130,18 @@ describe('auto-switch', () => {
     expect(list[2]?.output.reason).toMatch(/lasted 180 s of the 600 s/);
     expect(list.every((d) => d.valid && d.policy === 'rules' && d.switch_id === null)).toBe(true);
     expect(await switches(tenant, agentId)).toEqual([]);
+    // The engine is given the canonical tier's features for every candidate.
+    const catalogue = PriceCatalogue.load().file;
+    const latest = list[0]!.input.candidates as unknown as Array<Record<string, unknown>>;
+    expect(latest.find((c) => c.availability_zone === 'us-east-1b')).toMatchObject({
+      spot_price: 0.05,
+      ondemand_price: catalogue.ondemand['us-east-1']!['c5.large'],
+      advisor_bucket: catalogue.advisor['us-east-1']!['c5.large'],
+      interruptions_seen: 0,
+      last_interruption_at: null,
+      // us-east-1b went back to 0.05 twenty minutes (cloud time) before this decision.
+      seconds_since_change: 1200,
+    });
   });
 
   it('a lasting drop leads to a decision to switch and a switch with trigger decision (urgent: priority 50)', async () => {
