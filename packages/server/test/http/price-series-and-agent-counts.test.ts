@@ -30,10 +30,13 @@ async function reported(tenant: Tenant, agentId: string, pools: Pool[], n: numbe
       observed_at: new Date(NOW.getTime() - (n - i) * MINUTE),
     })),
   );
+  // Staging keeps one row per pool and time (migration 007): a second agent's report of the
+  // same observation is absorbed, as the report route's upsert does.
   for (let i = 0; i < rows.length; i += 1000)
     await t.db.kysely
       .insertInto('price_snapshots')
       .values(rows.slice(i, i + 1000))
+      .onConflict((oc) => oc.doNothing())
       .execute();
 }
 
