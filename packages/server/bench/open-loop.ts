@@ -4,6 +4,8 @@
  * or a generator falling behind, shows up in the figures instead of quietly lowering the
  * offered rate (coordinated omission).
  */
+const DRAIN_MS = 10_000;
+
 export async function openLoop(
   rate: number,
   seconds: number,
@@ -38,6 +40,12 @@ export async function openLoop(
     };
     tick();
   });
-  await Promise.all(inFlight);
-  return { samples, errors, lastError };
+  // A saturated server would otherwise hold the run for minutes: what has not answered
+  // DRAIN_MS after the last send counts as failed (and is reported so).
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(inFlight), new Promise((r) => (timer = setTimeout(r, DRAIN_MS)))]);
+  clearTimeout(timer);
+  const unanswered = total - samples.length - errors;
+  if (unanswered > 0) lastError = `${unanswered} unanswered ${DRAIN_MS / 1000} s after the last send`;
+  return { samples: [...samples], errors: errors + unanswered, lastError };
 }

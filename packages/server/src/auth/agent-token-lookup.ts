@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Principal } from './principal.ts';
 
@@ -47,7 +48,9 @@ export class AgentTokenLookup {
           'agents.logical_id',
           'agent_tokens.instance_id',
         ])
-        .where('agent_tokens.token_hash', 'in', [...batch.keys()])
+        // One array parameter, not one placeholder per token: the statement stays the same
+        // text whatever the batch size.
+        .where(sql<boolean>`agent_tokens.token_hash = ANY(${[...batch.keys()]}::text[])`)
         .execute();
       const found = new Map(rows.map((a) => [a.token_hash, a]));
       for (const [hash, waiters] of batch) {
