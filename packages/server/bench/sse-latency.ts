@@ -182,7 +182,9 @@ export async function runSseBench(): Promise<void> {
     sideLine('  ours: server-side fan-out (hook → all sockets written)', fanoutOurs);
     sideLine('  bare: server-side fan-out (write loop)', fanoutBare);
     if (lost > 0 || outOfOrder > 0)
-      console.log(`  ! ${lost} fan-outs incomplete, ${outOfOrder} frames out of order`);
+      console.log(
+        `  ! ${lost} fan-outs not complete within ${GIVE_UP_MS / 1000} s (late or lost), ${outOfOrder} sequence gaps on a connection (a gap is a lost event)`,
+      );
     else
       console.log(
         `  every client got every event, in sequence (${CLIENTS} clients on each side, ${EVENTS + WARMUP} events each)`,
