@@ -34,6 +34,16 @@ const suites = allSuites.filter(
 );
 const args = isSuite ? [] : [only];
 
+// `npm run bench -- soak [--minutes N] [--db pglite|postgres] [...]`: the bounded soak, opt-in
+// (10 minutes by default), on one database — PostgreSQL when it answers, else PGlite.
+if (only === 'soak') {
+  const args = process.argv.slice(3);
+  const dbAt = args.indexOf('--db');
+  const wanted = dbAt >= 0 ? args.splice(dbAt, 2)[1] : undefined;
+  const env = databases.find((d) => d.TEST_DB === wanted) ?? databases.at(-1);
+  process.exit(run('packages/server/bench/soak.ts', env, args));
+}
+
 let failed = false;
 for (const [, file] of suites) {
   for (const env of databases) failed = run(file, env, args) !== 0 || failed;

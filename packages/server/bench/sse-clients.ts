@@ -1,44 +1,72 @@
-// Child process of the SSE benchmark: holds N SSE connections on raw TCP sockets (the
-// http module's per-chunk stream machinery would be most of what we measure) and records
-// when each INSTANCE_LAUNCHING frame arrived, per connection (wall clock, µs resolution).
+// Child process of the SSE benchmark: holds N SSE connections to each target (our server,
+// the bare fan-out peer) on raw TCP sockets — the http module's per-chunk stream machinery
+// would be most of what we measure — and tells the parent, per event, when the LAST of its
+// connections had it (wall clock, µs resolution) once all of them have. It also checks
+// every connection got every event in sequence (ids in order, none skipped).
 import net from 'node:net';
 import { wallMs } from './stats.ts';
 
-const [urlArg, token, countArg] = process.argv.slice(2);
-const url = new URL(urlArg!);
-const count = Number(countArg);
-const received: Array<[string, number]> = [];
+interface Target {
+  url: string;
+  token: string | null;
+  count: number;
+}
+const targets = JSON.parse(process.argv[2]!) as Target[];
 const MARK = Buffer.from('event: INSTANCE_LAUNCHING');
 const ID = Buffer.from('"instance_id":"');
-let open = 0;
+const SEQ = Buffer.from('id: ');
 
-for (let i = 0; i < count; i++) {
-  const socket = net.connect({ host: url.hostname, port: Number(url.port) }, () => {
-    socket.setNoDelay(true);
-    socket.write(
-      `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`,
-    );
-  });
-  let headersSeen = false;
-  socket.on('data', (chunk: Buffer) => {
-    const now = wallMs();
-    if (!headersSeen) {
-      headersSeen = true;
-      open++;
-      if (open === count) process.send?.({ ready: true });
-    }
-    // One frame per event and per chunk in practice; scan every mark in the chunk anyway.
-    let at = chunk.indexOf(MARK);
-    while (at >= 0) {
-      const idAt = chunk.indexOf(ID, at);
-      if (idAt < 0) break;
-      const start = idAt + ID.length;
-      received.push([chunk.toString('latin1', start, start + 36), now]);
-      at = chunk.indexOf(MARK, start);
-    }
-  });
-}
+/** Per event id: how many of this process's connections to its target have it, and when the last did. */
+const pending = new Map<string, { count: number; last: number }>();
+let open = 0;
+const total = targets.reduce((n, t) => n + t.count, 0);
+let outOfOrder = 0;
+
+targets.forEach((target, ti) => {
+  const url = new URL(target.url);
+  for (let i = 0; i < target.count; i++) {
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) }, () => {
+      socket.setNoDelay(true);
+      const auth = target.token ? `Authorization: Bearer ${target.token}\r\n` : '';
+      socket.write(
+        `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${auth}Accept: text/event-stream\r\n\r\n`,
+      );
+    });
+    let headersSeen = false;
+    let lastSeq = -1;
+    socket.on('error', (err) => process.send?.({ error: String(err) }));
+    socket.on('data', (chunk: Buffer) => {
+      const now = wallMs();
+      if (!headersSeen) {
+        headersSeen = true;
+        if (++open === total) process.send?.({ ready: true });
+      }
+      // Usually one frame per event and per chunk; scan every mark in the chunk anyway.
+      let at = chunk.indexOf(MARK);
+      while (at >= 0) {
+        const seqAt = chunk.lastIndexOf(SEQ, at);
+        if (seqAt >= 0) {
+          const seq = Number.parseInt(chunk.toString('latin1', seqAt + SEQ.length, at - 1), 10);
+          if (lastSeq >= 0 && seq !== lastSeq + 1) outOfOrder++;
+          lastSeq = seq;
+        }
+        const idAt = chunk.indexOf(ID, at);
+        if (idAt < 0) break;
+        const start = idAt + ID.length;
+        const id = chunk.toString('latin1', start, start + 36);
+        const p = pending.get(id) ?? { count: 0, last: 0 };
+        p.count++;
+        p.last = Math.max(p.last, now);
+        if (p.count === target.count) {
+          pending.delete(id);
+          process.send?.({ done: id, target: ti, last: p.last });
+        } else pending.set(id, p);
+        at = chunk.indexOf(MARK, start);
+      }
+    });
+  }
+});
 
 process.on('message', (msg: { report?: boolean }) => {
-  if (msg.report) process.send?.({ received }, () => process.exit(0));
+  if (msg.report) process.send?.({ outOfOrder, incomplete: pending.size }, () => process.exit(0));
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import { AgentTokenLookup } from './agent-token-lookup.ts';
 import type { Principal } from './principal.ts';
 import { generateToken, hashToken, sameHash, tokenKind } from './tokens.ts';
 
@@ -11,11 +12,14 @@ const CACHE_MAX = 50_000;
 export class AuthService {
   private adminHash: string | null = null;
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly agentTokens: AgentTokenLookup;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.agentTokens = new AgentTokenLookup(db);
+  }
 
   /**
    * Makes sure an admin token exists. With ADMIN_TOKEN set, its hash becomes the admin
@@ -63,7 +67,6 @@ export class AuthService {
   }
 
   private async lookup(token: string, hash: string): Promise<Principal | null> {
-    const k = this.db.kysely;
     switch (tokenKind(token)) {
       case 'admin':
         return this.adminHash && sameHash(hash, this.adminHash) ? { kind: 'admin' } : null;
@@ -75,23 +78,8 @@ export class AuthService {
         return this.lookupClient(hash);
       case 'client':
         return this.lookupClient(hash);
-      case 'agent': {
-        const a = await k
-          .selectFrom('agent_tokens')
-          .innerJoin('agents', 'agents.id', 'agent_tokens.agent_id')
-          .select(['agents.id', 'agents.client_id', 'agents.logical_id', 'agent_tokens.instance_id'])
-          .where('agent_tokens.token_hash', '=', hash)
-          .executeTakeFirst();
-        return a
-          ? {
-              kind: 'agent',
-              agentId: a.id,
-              clientId: a.client_id,
-              logicalId: a.logical_id,
-              instanceId: a.instance_id,
-            }
-          : null;
-      }
+      case 'agent':
+        return this.agentTokens.resolve(hash);
       case 'session':
         return this.resolveSession(hash);
       case 'join':

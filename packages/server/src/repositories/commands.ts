@@ -54,6 +54,10 @@ export async function claimCommands(
   // its instance lives; once it is gone, any process of the workload may take it over.
   const rows = await sql<CommandRow>`
     UPDATE commands SET status = 'delivered', delivered_at = ${now}, delivery_count = delivery_count + 1
+    -- The claim's commit does not wait for the WAL flush: a crash can lose only the
+    -- 'delivered' mark, and the command is then handed out again (as after a lease runs out).
+    -- Local to this statement's own transaction: callers run it outside any other.
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
     WHERE id IN (
       SELECT c.id FROM commands c
       WHERE c.agent_id = ${agentId}
@@ -71,7 +75,7 @@ export async function claimCommands(
       LIMIT ${limit}
       FOR UPDATE OF c SKIP LOCKED
     )
-    RETURNING *`.execute(db);
+    RETURNING commands.*`.execute(db);
   return rows.rows.sort(
     (a, b) => b.priority - a.priority || +new Date(a.created_at) - +new Date(b.created_at),
   );

@@ -51,18 +51,29 @@ export async function flushAppended(tx: Tx): Promise<void> {
   const pending = pendingInTx.get(tx);
   pendingInTx.delete(tx);
   if (!pending || pending.length === 0) return;
-  await sql`SELECT pg_advisory_xact_lock(${OUTBOX_LOCK_KEY})`.execute(tx);
-  const written: StoredEvent[] = [];
-  for (const e of pending) {
-    const row = await tx
-      .insertInto('events')
-      .values({ client_id: e.client_id, type: e.type, data: JSON.stringify(e.data) })
-      .returning(['seq', 'created_at'])
-      .executeTakeFirstOrThrow();
-    written.push({ ...e, seq: row.seq, created_at: row.created_at });
-  }
-  await sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${String(written.at(-1)!.seq)})`.execute(tx);
-  appendedInTx.set(tx, written);
+  // One statement, one round trip: the lock, the inserts in order, the NOTIFY. The lock CTE
+  // is joined into the INSERT's rows, so it is taken before the first sequence number is
+  // drawn; ORDER BY ord draws them in append order; the NOTIFY CTE is referenced by the
+  // final SELECT, which is what makes PostgreSQL run it (an unreferenced one would not).
+  const { rows } = await sql<{ seq: number; created_at: Date }>`
+    WITH outbox_lock AS (SELECT pg_advisory_xact_lock(${OUTBOX_LOCK_KEY}) AS locked),
+    written AS (
+      INSERT INTO events (client_id, type, data)
+      SELECT v.client_id, v.type, v.data
+      FROM outbox_lock,
+        unnest(${pending.map((e) => e.client_id)}::uuid[], ${pending.map((e) => e.type)}::text[],
+               ${pending.map((e) => JSON.stringify(e.data))}::jsonb[]) WITH ORDINALITY AS v(client_id, type, data, ord)
+      ORDER BY v.ord
+      RETURNING seq, created_at
+    ),
+    notified AS (SELECT pg_notify(${EVENTS_CHANNEL}, (SELECT max(seq) FROM written)::text) AS done)
+    SELECT written.seq, written.created_at FROM written, notified ORDER BY written.seq`.execute(tx);
+  if (rows.length !== pending.length)
+    throw new Error(`outbox: wrote ${rows.length} of ${pending.length} events`);
+  appendedInTx.set(
+    tx,
+    pending.map((e, i) => ({ ...e, seq: Number(rows[i]!.seq), created_at: new Date(rows[i]!.created_at) })),
+  );
 }
 
 export function takeAppended(tx: Tx): StoredEvent[] {

@@ -46,7 +46,15 @@ export class EventBus {
 
   async start(): Promise<void> {
     this.lastSeq = await maxEventSeq(this.db.kysely);
-    this.stopListening = await this.db.listen(EVENTS_CHANNEL, () => this.poke());
+    // The payload is the last sequence number its transaction wrote. Sequence numbers commit
+    // in order and lastSeq only ever advances in order, so one at or below lastSeq was
+    // already delivered (by the local fast path, as a committing replica's own events are):
+    // no outbox read. A reconnect ('') or anything unexpected still reads.
+    this.stopListening = await this.db.listen(EVENTS_CHANNEL, (payload) => {
+      const seq = payload === '' ? Number.NaN : Number(payload);
+      if (Number.isSafeInteger(seq) && seq <= this.lastSeq) return;
+      this.poke();
+    });
     this.timer = setInterval(() => this.poke(), FALLBACK_POLL_MS);
     this.timer.unref();
   }

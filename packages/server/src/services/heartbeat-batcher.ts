@@ -60,7 +60,11 @@ export class HeartbeatBatcher {
           ${ids}::uuid[], ${rows.map((r) => r.at.toISOString())}::timestamptz[],
           ${rows.map((r) => r.cloud_instance_id)}::text[], ${rows.map((r) => r.instance_type)}::text[],
           ${rows.map((r) => r.availability_zone)}::text[]
-        ) AS v(id, at, cloud, itype, az)
+        ) AS v(id, at, cloud, itype, az),
+          -- This statement's commit does not wait for the WAL flush: a crash can lose only
+          -- heartbeat times, which the agents' next beats restore. Local to this one-statement
+          -- transaction; state transitions (online/offline) stay durable.
+          (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
         WHERE a.id = v.id AND a.status = 'online'
         RETURNING a.id,
           (SELECT count(*)::int FROM commands c WHERE c.agent_id = a.id AND c.status = 'pending') AS pending`.execute(

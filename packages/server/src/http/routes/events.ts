@@ -62,6 +62,18 @@ export function sseFrame(e: StreamEvent): string {
   return frame;
 }
 
+const frameBuffers = new WeakMap<StreamEvent, Buffer>();
+
+/** The frame encoded once per event: every socket then gets the same bytes, with no per-socket encoding. */
+function sseFrameBytes(e: StreamEvent): Buffer {
+  let bytes = frameBuffers.get(e);
+  if (bytes === undefined) {
+    bytes = Buffer.from(sseFrame(e), 'utf8');
+    frameBuffers.set(e, bytes);
+  }
+  return bytes;
+}
+
 function jsonOf(e: StreamEvent): string {
   let json = jsons.get(e);
   if (json === undefined) {
@@ -123,7 +135,7 @@ export const eventRoutes =
           metrics.sseConnections.dec();
           res.end();
         };
-        const write = (chunk: string) => {
+        const write = (chunk: string | Buffer) => {
           if (closed) return;
           socket.write(chunk);
           if (socket.writableLength > MAX_BUFFERED_BYTES) close();
@@ -135,7 +147,7 @@ export const eventRoutes =
         );
         request.raw.on('close', close);
         try {
-          unsubscribe = await bus.subscribe(clientId, after, (e) => write(sseFrame(e)));
+          unsubscribe = await bus.subscribe(clientId, after, (e) => write(sseFrameBytes(e)));
           if (closed) unsubscribe();
         } catch (err) {
           request.log.error({ err }, 'event stream failed to start');
