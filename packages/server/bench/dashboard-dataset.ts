@@ -5,9 +5,13 @@ export const FLEET = {
   agents: 1_000,
   instancesPerAgent: 10,
   pools: 1_000,
-  /** Distinct price observations per pool over `days`; each reported by `reporters` agents. */
-  pointsPerPool: 2_500,
-  reporters: 2,
+  /**
+   * Distinct price observations per pool over `days`, each stored by `reporters` agents: one,
+   * since staging keeps one row per pool and time once the pricing pipeline (migration 007)
+   * is in, and a second agent's report of the same point is absorbed.
+   */
+  pointsPerPool: 5_000,
+  reporters: 1,
   days: 7,
   /** Agents that have commands waiting for them (3 each). */
   agentsWithPending: 200,
@@ -64,8 +68,7 @@ export interface BenchFleet {
  * transaction per table: 1,000 agents, 10,000 instances with their lifecycle events (one
  * live PRIMARY per agent, some replicas, launches and terminations in flight, failures, the
  * rest terminated history), 20,000 finished commands and 600 pending ones, and 5 million
- * price snapshots (1,000 pools × 2,500 observations over 7 days, each reported by two
- * agents, as the primary and its replica both report the pools they watch). `now` is the
+ * price snapshots (1,000 pools × 5,000 observations over 7 days, one row each). `now` is the
  * bench clock's present. Statistics are gathered at the end, as autovacuum would.
  */
 export async function buildDataset(db: pg.Client, clientId: string, now: Date): Promise<BenchFleet> {
