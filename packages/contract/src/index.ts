@@ -7,5 +7,6 @@ export * from './enums.ts';
 export * from './eventbridge.ts';
 export * from './events.ts';
 export * from './instances.ts';
+export * from './models.ts';
 export * from './prices.ts';
 export * from './switching.ts';
