@@ -47,6 +47,10 @@ export const ConfigSchema = z.object({
   DECISION_CONFIRM_SECONDS: seconds(600),
   /** auto_switch: a saving of at least this % of the current price is ordered at priority 50 (else 25). */
   DECISION_URGENT_SAVING_PERCENT: z.coerce.number().min(0).max(100).default(30),
+  /** auto_switch: an active model's answer slower than this (real milliseconds) falls back to the rules. */
+  DECISION_MODEL_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** How long a server process caches which model is active (real seconds): another process's activation is seen within this. */
+  MODEL_REFRESH_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */

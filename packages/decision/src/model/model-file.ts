@@ -22,7 +22,7 @@ export async function readModelFile(file: string): Promise<ModelFile> {
   } catch (err) {
     throw new ModelFileError(`${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const manifestFile = file.replace(/\.onnx$/i, '') + '.json';
+  const manifestFile = `${file.replace(/\.onnx$/i, '')}.json`;
   let manifest: ModelManifest | null = null;
   const text = await readFile(manifestFile, 'utf8').catch(() => null);
   if (text !== null) {

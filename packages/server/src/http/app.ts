@@ -19,6 +19,7 @@ import type { EventBus } from '../services/event-bus.ts';
 import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
+import type { ModelRegistry } from '../services/model-registry.ts';
 import type { NoticeService } from '../services/notice-service.ts';
 import type { SwitchService } from '../services/switch-service.ts';
 import { installAuth } from './auth.ts';
@@ -33,6 +34,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { eventBridgeRoutes } from './routes/eventbridge.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { modelRoutes } from './routes/models.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { switchingRoutes } from './routes/switching.ts';
 
@@ -51,6 +53,7 @@ export interface AppDeps {
   lifecycle: LifecycleService;
   switching: SwitchService;
   decisions: DecisionService;
+  models: ModelRegistry;
   eventbridge: EventBridgeService;
   notices: NoticeService;
   insights: InsightService;
@@ -144,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(clientRoutes(deps));
   await app.register(switchingRoutes(deps));
   await app.register(decisionRoutes(deps));
+  await app.register(modelRoutes(deps.models));
   await app.register(eventBridgeRoutes(deps.eventbridge));
   await app.register(
     eventRoutes({

@@ -4,6 +4,7 @@ import * as m002 from './002_ondemand_defaults.ts';
 import * as m003 from './003_switching.ts';
 import * as m004 from './004_emergency.ts';
 import * as m005 from './005_decisions.ts';
+import * as m006 from './006_model_registry.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '003_switching': m003,
   '004_emergency': m004,
   '005_decisions': m005,
+  '006_model_registry': m006,
 };
 
 export const migrationProvider: MigrationProvider = {
