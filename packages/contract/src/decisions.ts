@@ -130,11 +130,20 @@ export const DecisionOutput = z.discriminatedUnion('action', [
 ]);
 export type DecisionOutput = z.infer<typeof DecisionOutput>;
 
+/** Why a model's decision was answered by the rules instead: it threw, was too slow, or broke the contract. */
+export const ModelFallbackReason = z.enum(['error', 'timeout', 'contract']);
+export type ModelFallbackReason = z.infer<typeof ModelFallbackReason>;
+
 /** A recorded decision as the API and the stream show it. */
 export const DecisionView = z.object({
   decision_id: z.string(),
   agent_id: z.string(),
+  /** The engine that answered: `rules`, or `model:NAME@vVERSION`. */
   policy: z.string(),
+  /** The model asked for this decision (an active model), whether or not it answered. */
+  model_id: z.string().nullable(),
+  /** Why the rules answered instead of the model asked (`error`, `timeout`, `contract`); null otherwise. */
+  fallback: ModelFallbackReason.nullable(),
   /** False when the input or the output broke the contract (the decision is then "stay"). */
   valid: z.boolean(),
   error: z.string().nullable(),

@@ -7,6 +7,7 @@ export * from './enums.ts';
 export * from './eventbridge.ts';
 export * from './events.ts';
 export * from './instances.ts';
+export * from './models.ts';
 export * from './prices.ts';
 export * from './pricing.ts';
 export * from './savings.ts';

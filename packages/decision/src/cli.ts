@@ -2,12 +2,15 @@
 // prints a table (or the issue's JSON) and optionally writes an SVG plot. Usage errors and bad
 // input data print one clear line on stderr and exit 2.
 import { writeFile } from 'node:fs/promises';
+import { ModelFileError, readModelFile } from './model/model-file.ts';
+import { createModelPolicy } from './model/model-policy.ts';
 import { parseIsoSeconds } from './prices/csv.ts';
 import { readOnDemand, readSpotPrices } from './prices/read.ts';
 import { type PoolSeries, PriceDataError } from './prices/types.ts';
 import { buildMarket, MarketError } from './replay/market.ts';
 import { plotSvg } from './replay/plot.ts';
 import { DEFAULT_POLICIES, REPLAY_POLICY_NAMES, runReplay } from './replay/run.ts';
+import { simulateAsync } from './replay/simulate.ts';
 import { formatTable } from './replay/table.ts';
 
 export const REPLAY_USAGE = `spot-optimizer replay --prices FILE… --ondemand FILE (--pools TYPE@AZ,… | --instance-type TYPE[,TYPE…])
@@ -24,7 +27,9 @@ Options:
   --unavailable-memory-seconds N how long rules avoids a pool seen unavailable (default 180)
   --json                         print the result as JSON
   --plot FILE.svg                write prices and each policy's choices as an SVG
-  --model FILE.onnx              not supported yet
+  --model FILE.onnx              also run the ONNX model as the policy \`model\` (its contract
+                                 from FILE.json beside it when present; the same features
+                                 as the server's model engine)
 
 --from/--to take an ISO time with a zone (2016-03-01T00:00:00Z) or a date (UTC midnight).`;
 
@@ -172,7 +177,6 @@ export async function runReplayCli(argv: readonly string[], io: CliIo = processI
       io.out(REPLAY_USAGE);
       return 0;
     }
-    if (flags.has('model')) throw new UsageError('ONNX models are not supported by replay yet (--model)');
     const priceFiles = flags.get('prices');
     if (!priceFiles) throw new UsageError('--prices is required');
     const ondemandFile = required(flags, 'ondemand');
@@ -202,15 +206,36 @@ export async function runReplayCli(argv: readonly string[], io: CliIo = processI
     const all = await readSpotPrices(priceFiles, { accept: sel.accept });
     const market = buildMarket({ series: sel.pick(all), onDemand, from, to });
     const started = performance.now();
-    const run = runReplay(market, { overlapSeconds, bootSeconds, policies, rules });
+    const modelFile = one(flags, 'model');
+    const extra = [];
+    if (modelFile) {
+      const model = await readModelFile(modelFile);
+      try {
+        const policy = createModelPolicy(model.scorer, {
+          threshold: model.threshold,
+          ...(rules.minSavingsPercent !== undefined ? { minSavingsPercent: rules.minSavingsPercent } : {}),
+          ...(rules.unavailableMemorySeconds !== undefined
+            ? { unavailableMemorySeconds: rules.unavailableMemorySeconds }
+            : {}),
+        });
+        extra.push({
+          name: 'model',
+          run: await simulateAsync(market, policy, { overlapSeconds, bootSeconds }),
+        });
+      } finally {
+        await model.scorer.release();
+      }
+    }
+    const run = runReplay(market, { overlapSeconds, bootSeconds, policies, rules, extra });
     const ms = performance.now() - started;
     if (flags.has('json')) io.out(JSON.stringify(run.result, null, 2));
     else {
       io.out(formatTable(run.result));
       const points = market.times.length;
       io.out(
-        `\n${points} decision points × ${market.options.length} options, ${policies.length} policies + oracle in ${ms.toFixed(0)} ms` +
-          ` (${Math.round(points / (ms / 1000)).toLocaleString('en-US')} decision points/s)`,
+        `\n${points} decision points × ${market.options.length} options, ${policies.length + extra.length} policies + oracle in ${ms.toFixed(0)} ms` +
+          ` (${Math.round(points / (ms / 1000)).toLocaleString('en-US')} decision points/s)` +
+          (modelFile ? `, the model included` : ''),
       );
     }
     if (plot) {
@@ -219,7 +244,12 @@ export async function runReplayCli(argv: readonly string[], io: CliIo = processI
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof PriceDataError || err instanceof MarketError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof PriceDataError ||
+      err instanceof MarketError ||
+      err instanceof ModelFileError
+    ) {
       io.err(`replay: ${err.message}`);
       if (err instanceof UsageError) io.err('(spot-optimizer replay --help for usage)');
       return 2;

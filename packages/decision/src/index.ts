@@ -1,5 +1,8 @@
 // @spot/decision: pure decision policies and the offline replay that judges them on recorded
 // spot prices. File reading lives only in ./prices/read.ts and the CLI.
+
+export * from './model/features.ts';
+export * from './model/model-policy.ts';
 export * from './policy/index.ts';
 export * from './prices/csv.ts';
 export * from './prices/read.ts';

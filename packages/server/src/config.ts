@@ -60,6 +60,10 @@ export const ConfigSchema = z.object({
   PRICE_GAP_SECONDS: seconds(86_400),
   /** Pricing: canonical features (what decisions read) are cached this long, per pool; a report for the pool clears it. */
   CANONICAL_CACHE_TTL_SECONDS: seconds(5),
+  /** auto_switch: an active model's answer slower than this (real milliseconds) falls back to the rules. */
+  DECISION_MODEL_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** How long a server process caches which model is active (real seconds): another process's activation is seen within this. */
+  MODEL_REFRESH_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   SSE_HEARTBEAT_SECONDS: seconds(30),
   EVENT_RETENTION_HOURS: seconds(72),
   /** How often the scheduled jobs look for offline agents and stuck transitions. */

@@ -4,7 +4,7 @@ import type { CostParams, Outcome } from './cost.ts';
 import type { Market } from './market.ts';
 import { oracle } from './oracle.ts';
 import { type ReplayResult, replayResult } from './report.ts';
-import { simulate } from './simulate.ts';
+import { type PolicyRun, simulate } from './simulate.ts';
 
 export const DEFAULT_POLICIES = ['rules', 'cheapest_now', 'static', 'oracle'] as const;
 export const REPLAY_POLICY_NAMES = ['rules', 'cheapest_now', 'static', 'oracle'] as const;
@@ -18,6 +18,8 @@ export interface ReplayRun {
 export interface ReplayOptions extends CostParams {
   readonly policies?: readonly string[];
   readonly rules?: Partial<RulesParams>;
+  /** Runs made elsewhere (the async `model` policy), reported after the named policies. */
+  readonly extra?: readonly { name: string; run: PolicyRun }[];
 }
 
 export function runReplay(m: Market, opts: ReplayOptions): ReplayRun {
@@ -35,6 +37,10 @@ export function runReplay(m: Market, opts: ReplayOptions): ReplayRun {
     if (!isPolicyName(name))
       throw new Error(`unknown policy "${name}" (known: ${REPLAY_POLICY_NAMES.join(', ')})`);
     const run = simulate(m, createPolicy(name, opts.rules), opts);
+    runs.push({ name, outcome: run.outcome });
+    paths.set(name, run.path);
+  }
+  for (const { name, run } of opts.extra ?? []) {
     runs.push({ name, outcome: run.outcome });
     paths.set(name, run.path);
   }

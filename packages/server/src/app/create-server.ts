@@ -22,6 +22,7 @@ import { EventBridgeService } from '../services/eventbridge-service.ts';
 import { FleetKeeper } from '../services/fleet-keeper.ts';
 import { InsightService } from '../services/insight-service.ts';
 import { LifecycleService } from '../services/lifecycle-service.ts';
+import { ModelRegistry, type ModelRegistryOptions } from '../services/model-registry.ts';
 import { NoticeService } from '../services/notice-service.ts';
 import { PriceCatalogue } from '../services/price-catalogue.ts';
 import { PriceConsolidationService } from '../services/price-consolidation.ts';
@@ -40,6 +41,7 @@ export interface SpotServer {
   agents: AgentService;
   lifecycle: LifecycleService;
   switching: SwitchService;
+  models: ModelRegistry;
   bus: EventBus;
   scheduler: JobScheduler;
   /** What scheduled jobs are handed (tests run one job at a time with it). */
@@ -57,6 +59,8 @@ export interface CreateOptions {
   /** Start the scheduled jobs (default true). */
   jobs?: boolean;
   now?: () => Date;
+  /** Model registry seams (tests: a loader or a served scorer that fails or hangs). */
+  models?: Pick<ModelRegistryOptions, 'load' | 'serve' | 'timer'>;
 }
 
 /** The composition root: every service is built here, once, and handed what it needs. */
@@ -88,7 +92,12 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const lifecycle = new LifecycleService(ctx, coordinator, emergencies);
   const switching = new SwitchService(ctx, coordinator);
   const metrics = createMetrics();
-  const decisions = new DecisionService(ctx, coordinator, metrics);
+  const models = new ModelRegistry(ctx, {
+    timeoutMs: config.DECISION_MODEL_TIMEOUT_MS,
+    refreshMs: config.MODEL_REFRESH_SECONDS * 1000,
+    ...options.models,
+  });
+  const decisions = new DecisionService(ctx, coordinator, metrics, undefined, models);
   const notices = new NoticeService(ctx, emergencies);
   // The shipped on-demand catalogue is loaded at every start (operator-set rows are kept).
   const catalogue = PriceCatalogue.load();
@@ -117,6 +126,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     lifecycle,
     switching,
     decisions,
+    models,
     eventbridge,
     notices,
     insights,
@@ -152,6 +162,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     agents,
     lifecycle,
     switching,
+    models,
     bus,
     scheduler,
     jobDeps,
@@ -166,6 +177,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
       await waiters.stop();
       await bus.stop();
       await app.close();
+      await models.close();
       if (!options.db) await db.close();
     },
   };

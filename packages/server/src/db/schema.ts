@@ -291,6 +291,31 @@ export interface DecisionsTable {
   latency_ms: number;
   switch_id: string | null;
   created_at: Timestamp;
+  /** The model asked (006_model_registry); null when the rules were asked directly. */
+  model_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Why the rules answered instead of that model. */
+  fallback: ColumnType<
+    'error' | 'timeout' | 'contract' | null,
+    'error' | 'timeout' | 'contract' | null | undefined,
+    never
+  >;
+}
+
+export interface ModelsTable {
+  id: string;
+  name: string;
+  version: number;
+  description: string | null;
+  status: 'uploaded' | 'validated' | 'rejected' | 'active' | 'retired';
+  /** 'global' or a client id while active; null otherwise. */
+  scope: string | null;
+  contract: Json;
+  bytes: ColumnType<Uint8Array, Uint8Array, never>;
+  size_bytes: number;
+  sha256: string;
+  validation: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface Database {
@@ -315,4 +340,5 @@ export interface Database {
   switches: SwitchesTable;
   unavailable_pools: UnavailablePoolsTable;
   decisions: DecisionsTable;
+  models: ModelsTable;
 }

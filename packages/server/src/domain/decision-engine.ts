@@ -15,7 +15,12 @@
  * history (hysteresis in time: a brief dip never moves a workload; the policy's work function
  * is the hysteresis in price: moving back needs the same proof).
  */
-import { DecisionInput, DecisionOutput, type DecisionPricePoint } from '@spot/contract';
+import {
+  DecisionInput,
+  DecisionOutput,
+  type DecisionPoolFacts,
+  type DecisionPricePoint,
+} from '@spot/contract';
 import {
   createRules,
   type DecisionPoint,
@@ -62,6 +67,11 @@ export function runEngine(engine: DecisionEngine, raw: unknown): EngineResult {
       violation: { side: 'output', message: `threw: ${(err as Error).message ?? String(err)}`.slice(0, 300) },
     };
   }
+  return checkAnswer(input.data, answer);
+}
+
+/** The output side of the contract: the answer parses, and a switch targets an allowed candidate. */
+export function checkAnswer(input: DecisionInput, answer: unknown): EngineResult {
   const output = DecisionOutput.safeParse(answer);
   if (!output.success)
     return {
@@ -71,15 +81,15 @@ export function runEngine(engine: DecisionEngine, raw: unknown): EngineResult {
   // A target the contract allows but the input forbids is a broken answer too.
   if (output.data.action === 'switch') {
     const t = output.data.target;
-    const c = input.data.candidates.find(
+    const c = input.candidates.find(
       (p) => p.instance_type === t.instance_type && p.availability_zone === t.availability_zone,
     );
     const why = !c
       ? 'target is not a candidate pool'
       : c.unavailable
         ? 'target is in the unavailable-pool memory'
-        : t.instance_type === input.data.current.instance_type &&
-            t.availability_zone === input.data.current.availability_zone
+        : t.instance_type === input.current.instance_type &&
+            t.availability_zone === input.current.availability_zone
           ? 'target is the current pool'
           : null;
     if (why)
@@ -127,57 +137,85 @@ export interface RulesEngineOptions {
   bootSeconds?: number;
 }
 
+/** What passes the product's hard rules: the workload may move, and these targets are cheaper by the margin. */
+export type Guarded =
+  | { stay: DecisionOutput }
+  | {
+      nowMs: number;
+      /** Epoch ms of the agent's previous switch (−Infinity without one). */
+      lastSwitch: number;
+      currentPrice: number;
+      /** Every candidate other than the current pool. */
+      targets: DecisionPoolFacts[];
+      /** Those available, priced below on-demand and min_savings_percent cheaper than the current price now. */
+      cheaper: DecisionPoolFacts[];
+    };
+
+/**
+ * The hard rules every engine obeys before it is asked anything (the rules engine and the
+ * model engine share them): only auto_switch, never off on-demand, a known current price, not
+ * within the minimum time between switches, and a target that is available and cheaper by
+ * min_savings_percent now.
+ */
+export function hardGuards(input: DecisionInput): Guarded {
+  const { current, config, settings } = input;
+  if (config.mode !== 'auto_switch') return { stay: stay(`mode is ${config.mode}`) };
+  if (current.market !== 'spot' || current.availability_zone === null)
+    return { stay: stay('on on-demand: return-to-spot decides when to leave') };
+  if (current.price === null) return { stay: stay('the current pool has no reported price', 0.5) };
+  const currentPrice = current.price;
+  const nowMs = Date.parse(input.now);
+  const lastSwitch = Math.max(
+    ...input.recent_switches.map((s) => Date.parse(s.at)),
+    Number.NEGATIVE_INFINITY,
+  );
+  const sinceSwitch = ((nowMs - lastSwitch) / 1000) * input.time_scale;
+  if (sinceSwitch < settings.min_switch_interval_seconds)
+    return {
+      stay: stay(
+        `within the minimum time between switches (${Math.round(sinceSwitch)} s of ${settings.min_switch_interval_seconds} s)`,
+      ),
+    };
+  const targets = input.candidates.filter(
+    (c) => !(c.instance_type === current.instance_type && c.availability_zone === current.availability_zone),
+  );
+  if (targets.length === 0) return { stay: stay('no candidate pool other than the current one') };
+  const cheaper = targets.filter(
+    (c) =>
+      !c.unavailable &&
+      c.spot_price !== null &&
+      c.spot_price < currentPrice * (1 - config.min_savings_percent / 100) &&
+      (c.ondemand_price === null || c.spot_price < c.ondemand_price),
+  );
+  if (cheaper.length === 0)
+    return {
+      stay: stay(
+        targets.every((c) => c.unavailable || c.spot_price === null)
+          ? 'no available priced candidate'
+          : `no available candidate ${config.min_savings_percent}% cheaper`,
+      ),
+    };
+  return { nowMs, lastSwitch, currentPrice, targets, cheaper };
+}
+
 /** The default engine: `rules` from @spot/decision, its state recomputed from the input's history. */
 export function createRulesEngine(opts: RulesEngineOptions = {}): DecisionEngine {
   const bootSeconds = opts.bootSeconds ?? 120;
   return {
     name: 'rules',
     decide(input) {
+      const g = hardGuards(input);
+      if ('stay' in g) return g.stay;
       const { current, config, settings } = input;
-      if (config.mode !== 'auto_switch') return stay(`mode is ${config.mode}`);
-      if (current.market !== 'spot' || current.availability_zone === null)
-        return stay('on on-demand: return-to-spot decides when to leave');
-      if (current.price === null) return stay('the current pool has no reported price', 0.5);
-
-      const nowMs = Date.parse(input.now);
+      const { nowMs, lastSwitch, targets, currentPrice } = g;
       const toT = (ms: number) => T0 + ((ms - nowMs) / 1000) * input.time_scale;
-      const now = toT(nowMs);
-
-      const lastSwitch = Math.max(
-        ...input.recent_switches.map((s) => Date.parse(s.at)),
-        Number.NEGATIVE_INFINITY,
-      );
-      const sinceSwitch = now - toT(lastSwitch);
-      if (sinceSwitch < settings.min_switch_interval_seconds)
-        return stay(
-          `within the minimum time between switches (${Math.round(sinceSwitch)} s of ${settings.min_switch_interval_seconds} s)`,
-        );
-
-      const targets = input.candidates.filter(
-        (c) =>
-          !(c.instance_type === current.instance_type && c.availability_zone === current.availability_zone),
-      );
-      if (targets.length === 0) return stay('no candidate pool other than the current one');
-      const cheaper = targets.filter(
-        (c) =>
-          !c.unavailable &&
-          c.spot_price !== null &&
-          c.spot_price < current.price! * (1 - config.min_savings_percent / 100) &&
-          (c.ondemand_price === null || c.spot_price < c.ondemand_price),
-      );
-      if (cheaper.length === 0)
-        return stay(
-          targets.every((c) => c.unavailable || c.spot_price === null)
-            ? 'no available priced candidate'
-            : `no available candidate ${config.min_savings_percent}% cheaper`,
-        );
 
       // The options the policy chooses among: the current pool first, then the targets.
       const known = [current.ondemand_price, ...targets.map((c) => c.ondemand_price)].filter(
         (p): p is number => p !== null && p > 0,
       );
       const allPrices = [
-        current.price,
+        currentPrice,
         ...targets.flatMap((c) => [c.spot_price ?? 0, ...c.history.map((h) => h.price)]),
       ];
       // A type without a known on-demand price: ceiling from the others (or 4× the highest spot seen).
@@ -186,7 +224,7 @@ export function createRulesEngine(opts: RulesEngineOptions = {}): DecisionEngine
         {
           key: `${current.instance_type}@${current.availability_zone}`,
           od: current.ondemand_price,
-          s: series(current.history, current.price, nowMs),
+          s: series(current.history, currentPrice, nowMs),
           type: current.instance_type,
           az: current.availability_zone,
           unavailable: false,
@@ -264,9 +302,9 @@ export function createRulesEngine(opts: RulesEngineOptions = {}): DecisionEngine
           `the saving in ${target.key} has lasted ${Number.isFinite(lasted) ? Math.round(lasted) : 0} s of the ${settings.confirm_seconds} s it must`,
           0.6,
         );
-      const saving = current.price - targetPrice;
+      const saving = currentPrice - targetPrice;
       if (!(saving > 0)) return stay('no saving at the prices now');
-      const savingPct = (saving / current.price) * 100;
+      const savingPct = (saving / currentPrice) * 100;
       const facts = input.candidates.find((c) => `${c.instance_type}@${c.availability_zone}` === target.key);
       // Confidence: how long the saving has lasted against the confirmation time, less the target's volatility
       // and the workload's recent interruptions.

@@ -19,6 +19,7 @@ import type { EventBus } from '../services/event-bus.ts';
 import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
+import type { ModelRegistry } from '../services/model-registry.ts';
 import type { NoticeService } from '../services/notice-service.ts';
 import type { PriceConsolidationService } from '../services/price-consolidation.ts';
 import type { SavingsService } from '../services/savings-service.ts';
@@ -35,6 +36,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { eventBridgeRoutes } from './routes/eventbridge.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { modelRoutes } from './routes/models.ts';
 import { pricingAdminRoutes } from './routes/pricing-admin.ts';
 import { savingsRoutes } from './routes/savings.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -55,6 +57,7 @@ export interface AppDeps {
   lifecycle: LifecycleService;
   switching: SwitchService;
   decisions: DecisionService;
+  models: ModelRegistry;
   eventbridge: EventBridgeService;
   notices: NoticeService;
   insights: InsightService;
@@ -152,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(savingsRoutes(deps));
   await app.register(switchingRoutes(deps));
   await app.register(decisionRoutes(deps));
+  await app.register(modelRoutes(deps.models));
   await app.register(eventBridgeRoutes(deps.eventbridge));
   await app.register(
     eventRoutes({

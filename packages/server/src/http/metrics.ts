@@ -63,6 +63,12 @@ export function createMetrics() {
       labelNames: ['policy', 'side'] as const,
       registers: [registry],
     }),
+    modelFallbacks: new Counter({
+      name: 'spot_model_fallbacks_total',
+      help: 'Decisions an active model failed (error, timeout, broken contract) and the rules answered',
+      labelNames: ['model', 'reason'] as const,
+      registers: [registry],
+    }),
     decisionLatency: new Histogram({
       name: 'spot_decision_latency_seconds',
       help: 'Decision engine latency in-process (input validated → output validated)',

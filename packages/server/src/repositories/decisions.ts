@@ -11,6 +11,8 @@ export async function insertDecision(
     client_id: string;
     agent_id: string;
     policy: string;
+    model_id: string | null;
+    fallback: 'error' | 'timeout' | 'contract' | null;
     valid: boolean;
     error: string | null;
     input: unknown;

@@ -11,12 +11,8 @@ import {
   type SwitchTrigger,
 } from '@spot/contract';
 import type { Tx } from '../db/executor.ts';
-import {
-  createRulesEngine,
-  type DecisionEngine,
-  type EngineResult,
-  runEngine,
-} from '../domain/decision-engine.ts';
+import { createRulesEngine, type DecisionEngine, runEngine } from '../domain/decision-engine.ts';
+import { type AnsweredResult, runWithFallback } from '../domain/model-engine.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../repositories/agent-configs.ts';
 import { type DecisionRow, insertDecision, listDecisions } from '../repositories/decisions.ts';
@@ -30,6 +26,7 @@ import type { InstanceRow } from '../views/instance.ts';
 import { isoRequired } from '../views/time.ts';
 import type { CanonicalPoolFeatures, CanonicalPrices } from './canonical-prices.ts';
 import type { ServiceContext } from './context.ts';
+import type { ModelRegistry } from './model-registry.ts';
 import { candidateFeatures } from './pool-facts.ts';
 import type { SwitchCoordinator } from './switch-coordinator.ts';
 
@@ -39,7 +36,10 @@ const RECENT_SECONDS = 24 * 3600;
 /** Seconds both instances are billed during a switch (the switch's cost in the policy). */
 const OVERLAP_SECONDS = 300;
 
-type DecisionMetrics = Pick<Metrics, 'decisions' | 'decisionContractViolations' | 'decisionLatency'>;
+type DecisionMetrics = Pick<
+  Metrics,
+  'decisions' | 'decisionContractViolations' | 'decisionLatency' | 'modelFallbacks'
+>;
 
 /**
  * auto_switch: gathers what the engine needs about a workload (its config, primary's pool and
@@ -53,6 +53,8 @@ export class DecisionService {
     private readonly switches: SwitchCoordinator,
     private readonly metrics?: DecisionMetrics,
     private readonly engine: DecisionEngine = createRulesEngine(),
+    /** The model registry: a client's active model is asked first (the rules stand in when it fails). */
+    private readonly models?: Pick<ModelRegistry, 'engineFor' | 'options'>,
   ) {}
 
   /** The workloads an auto-switch pass visits (each then decided in its own transaction). */
@@ -86,11 +88,21 @@ export class DecisionService {
 
     const input = await this.gather(tx, agent.client_id, agent.region, config, primary);
     const started = performance.now();
-    const result: EngineResult = runEngine(this.engine, input);
+    const model = await this.models?.engineFor(tx, agent.client_id);
+    const result: AnsweredResult = model
+      ? await runWithFallback(model.engine, this.engine, input, this.models!.options)
+      : { ...runEngine(this.engine, input), policy: this.engine.name, fallback: null };
     const latencyMs = performance.now() - started;
-    const policy = this.engine.name;
+    const policy = result.policy;
     this.metrics?.decisionLatency.observe({ policy }, latencyMs / 1000);
     this.metrics?.decisions.inc({ policy, action: result.output.action });
+    if (model && result.fallback) {
+      this.metrics?.modelFallbacks.inc({ model: model.engine.name, reason: result.fallback.reason });
+      this.ctx.log.warn(
+        { agent_id: agent.id, model: model.engine.name, model_id: model.modelId, ...result.fallback },
+        'model failed: the rules answered',
+      );
+    }
     if (result.violation) {
       this.metrics?.decisionContractViolations.inc({ policy, side: result.violation.side });
       this.ctx.log.warn(
@@ -127,6 +139,8 @@ export class DecisionService {
       client_id: agent.client_id,
       agent_id: agent.id,
       policy,
+      model_id: model?.modelId ?? null,
+      fallback: result.fallback?.reason ?? null,
       valid: result.violation === null,
       error: result.violation ? `${result.violation.side}: ${result.violation.message}` : null,
       input,
@@ -265,6 +279,8 @@ export function toDecisionView(row: DecisionRow): DecisionView {
     decision_id: row.id,
     agent_id: row.agent_id,
     policy: row.policy,
+    model_id: row.model_id,
+    fallback: row.fallback,
     valid: row.valid,
     error: row.error,
     output: parse(row.output) as DecisionOutput,

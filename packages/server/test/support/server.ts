@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LaunchResponse, RegisterResponse } from '@spot/contract';
 import pino from 'pino';
-import { createServer, type SpotServer } from '../../src/app/create-server.ts';
+import { type CreateOptions, createServer, type SpotServer } from '../../src/app/create-server.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/database.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
@@ -43,6 +43,8 @@ export interface StartOptions {
   jobs?: boolean;
   testDb?: TestDatabase;
   now?: () => Date;
+  /** Model registry seams (a served model that throws or hangs, the timeout's timer). */
+  models?: CreateOptions['models'];
 }
 
 /** A real server on a real (test) database; requests go through Fastify's inject or real HTTP. */
@@ -61,6 +63,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     jobs: options.jobs ?? false,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.models ? { models: options.models } : {}),
   });
   const url = options.listen ? await server.listen() : '';
 

@@ -4,6 +4,7 @@ import * as m002 from './002_ondemand_defaults.ts';
 import * as m003 from './003_switching.ts';
 import * as m004 from './004_emergency.ts';
 import * as m005 from './005_decisions.ts';
+import * as m006 from './006_model_registry.ts';
 import * as m007 from './007_pricing_pipeline.ts';
 import * as m009 from './009_query_indexes.ts';
 
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '003_switching': m003,
   '004_emergency': m004,
   '005_decisions': m005,
+  '006_model_registry': m006,
   '007_pricing_pipeline': m007,
   '009_query_indexes': m009,
 };
