@@ -80,6 +80,8 @@ export function decision(over: Partial<DecisionView> = {}): DecisionView {
     decision_id: uuid(),
     agent_id: AGENT,
     policy: 'cheapest-stable',
+    model_id: null,
+    fallback: null,
     valid: true,
     error: null,
     output: {

@@ -152,6 +152,27 @@ describe('DecisionsFeed', () => {
     expect(items[1]!.textContent).toContain(AGENT.slice(0, 8));
   });
 
+  it('shows when a model failed and the rules answered instead, and nothing of the kind otherwise', async () => {
+    const byModel = decision({ created_at: '2026-11-24T10:00:00.000Z', policy: 'pool-scorer@2' });
+    const fellBack = decision({
+      created_at: '2026-11-24T10:05:00.000Z',
+      policy: 'rules',
+      fallback: 'timeout',
+    });
+    fakeFetch({
+      'GET /api/client/decisions': () => ({ status: 200, body: { decisions: [byModel, fellBack] } }),
+    });
+    render(<DecisionsFeed />);
+    await screen.findByTestId('decisions-feed');
+    const items = await screen.findAllByTestId('decision');
+    expect(items).toHaveLength(2);
+    expect(within(items[0]!).getByTestId('decision-fallback').textContent).toContain(
+      'model fell back to the rules: timeout',
+    );
+    expect(within(items[1]!).queryByTestId('decision-fallback')).toBeNull();
+    expect(items[1]!.textContent).toContain('pool-scorer@2');
+  });
+
   it('says there are none yet', async () => {
     const { calls } = fakeFetch({
       'GET /api/client/decisions': () => ({ status: 200, body: { decisions: [] } }),

@@ -20,6 +20,12 @@ function DecisionRow({ d, who }: { d: FeedDecision; who: string }) {
           </>
         )}
         {!d.valid && <span className="muted"> (invalid: {d.error ?? 'contract broken'})</span>}
+        {d.fallback && (
+          <span className="muted" data-testid="decision-fallback">
+            {' '}
+            (model fell back to the rules: {d.fallback})
+          </span>
+        )}
       </div>
       <small className="muted">
         {formatTime(d.created_at)} · confidence {(o.confidence * 100).toFixed(0)}% · {d.policy} · {o.reason}
