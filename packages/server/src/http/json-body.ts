@@ -2,6 +2,26 @@ import type { FastifyInstance } from 'fastify';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Deeper than any schema of the contract nests, by far. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text opens more than `max` arrays/objects at once (brackets inside strings do not count). */
+export function nestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
+}
+
 /**
  * JSON bodies must be UTF-8 (RFC 8259). Fastify's own parser decodes invalid bytes to
  * U+FFFD and goes on, so a name with broken bytes was stored as replacement characters
@@ -21,6 +41,19 @@ export function installStrictJsonParser(app: FastifyInstance): void {
         code: 'FST_ERR_CTP_INVALID_JSON_BODY',
       });
       done(err, undefined);
+      return;
+    }
+    // A body nested deeper than any message of ours overflowed the stack of the code that
+    // walks it later (JSON.stringify in the idempotency hook: a 500, found by test/fuzz), so it
+    // is refused here, before anything reads it.
+    if (nestingExceeds(text, MAX_JSON_DEPTH)) {
+      done(
+        Object.assign(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), {
+          statusCode: 400,
+          code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+        }),
+        undefined,
+      );
       return;
     }
     // PostgreSQL text and jsonb cannot hold U+0000: a NUL anywhere in a body would fail deep
