@@ -36,7 +36,12 @@ export async function runHeartbeatBench(): Promise<void> {
   const port = 18_000 + Math.floor(Math.random() * 1000);
   const server = spawn(
     process.execPath,
-    [fileURLToPath(new URL('../bin/spot-optimizer.js', import.meta.url)), 'serve'],
+    [
+      // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      fileURLToPath(new URL('../bin/spot-optimizer.js', import.meta.url)),
+      'serve',
+    ],
     {
       env: {
         ...process.env,

@@ -15,6 +15,7 @@ const targets = JSON.parse(process.argv[2]!) as Target[];
 const MARK = Buffer.from('event: INSTANCE_LAUNCHING');
 const ID = Buffer.from('"instance_id":"');
 const SEQ = Buffer.from('id: ');
+const FRAME_END = Buffer.from('\n\n');
 
 /** Per event id: how many of this process's connections to its target have it, and when the last did. */
 const pending = new Map<string, { count: number; last: number }>();
@@ -34,6 +35,9 @@ targets.forEach((target, ti) => {
     });
     let headersSeen = false;
     let lastSeq = -1;
+    // TCP may split a frame anywhere (a full socket buffer flushes part of a write): only
+    // complete frames (ending in a blank line) are parsed; the tail waits for the next chunk.
+    let carry: Buffer | null = null;
     socket.on('error', (err) => process.send?.({ error: String(err) }));
     socket.on('data', (chunk: Buffer) => {
       const now = wallMs();
@@ -41,19 +45,26 @@ targets.forEach((target, ti) => {
         headersSeen = true;
         if (++open === total) process.send?.({ ready: true });
       }
-      // Usually one frame per event and per chunk; scan every mark in the chunk anyway.
-      let at = chunk.indexOf(MARK);
-      while (at >= 0) {
-        const seqAt = chunk.lastIndexOf(SEQ, at);
+      const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const end = buf.lastIndexOf(FRAME_END);
+      if (end < 0) {
+        carry = buf;
+        return;
+      }
+      carry = end + FRAME_END.length < buf.length ? buf.subarray(end + FRAME_END.length) : null;
+      // Usually one frame per event and per chunk; scan every mark in the complete part anyway.
+      let at = buf.indexOf(MARK);
+      while (at >= 0 && at < end) {
+        const seqAt = buf.lastIndexOf(SEQ, at);
         if (seqAt >= 0) {
-          const seq = Number.parseInt(chunk.toString('latin1', seqAt + SEQ.length, at - 1), 10);
+          const seq = Number.parseInt(buf.toString('latin1', seqAt + SEQ.length, at - 1), 10);
           if (lastSeq >= 0 && seq !== lastSeq + 1) outOfOrder++;
           lastSeq = seq;
         }
-        const idAt = chunk.indexOf(ID, at);
-        if (idAt < 0) break;
+        const idAt = buf.indexOf(ID, at);
+        if (idAt < 0 || idAt > end) break;
         const start = idAt + ID.length;
-        const id = chunk.toString('latin1', start, start + 36);
+        const id = buf.toString('latin1', start, start + 36);
         const p = pending.get(id) ?? { count: 0, last: 0 };
         p.count++;
         p.last = Math.max(p.last, now);
@@ -61,7 +72,7 @@ targets.forEach((target, ti) => {
           pending.delete(id);
           process.send?.({ done: id, target: ti, last: p.last });
         } else pending.set(id, p);
-        at = chunk.indexOf(MARK, start);
+        at = buf.indexOf(MARK, start);
       }
     });
   }

@@ -4,8 +4,12 @@ import type { Principal } from './principal.ts';
 
 type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
 
-/** Concurrent lookups at most: enough to use the pool, few enough that batches grow under load. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Concurrent lookups at most: on PostgreSQL enough to use the pool, few enough that batches
+ * grow under load. PGlite is one connection: a second lookup would only wait for the first,
+ * so one at a time lets the next batch gather everything that arrived meanwhile.
+ */
+const maxInFlight = (db: Db) => (db.kind === 'pglite' ? 1 : 4);
 
 /**
  * Agent tokens resolved in groups: tokens that arrive while earlier lookups run are looked up
@@ -20,15 +24,33 @@ export class AgentTokenLookup {
     Array<{ resolve: (p: AgentPrincipal | null) => void; reject: (e: unknown) => void }>
   >();
   private inFlight = 0;
+  private readonly maxInFlight: number;
+  private scheduled = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.maxInFlight = maxInFlight(db);
+  }
 
   resolve(hash: string): Promise<AgentPrincipal | null> {
     return new Promise((resolve, reject) => {
       const waiting = this.queue.get(hash);
       if (waiting) waiting.push({ resolve, reject });
       else this.queue.set(hash, [{ resolve, reject }]);
-      if (this.inFlight < MAX_IN_FLIGHT) void this.flush();
+      this.schedule();
+    });
+  }
+
+  /**
+   * Flush on the next turn of the event loop, not now: every request already read in this
+   * I/O phase joins the batch. PGlite runs a query synchronously, so a flush started from
+   * the first request's callback would hold the loop and leave each batch one item long.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
     });
   }
 
@@ -70,7 +92,7 @@ export class AgentTokenLookup {
       for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
     } finally {
       this.inFlight--;
-      if (this.queue.size > 0) void this.flush();
+      if (this.queue.size > 0) this.schedule();
     }
   }
 }

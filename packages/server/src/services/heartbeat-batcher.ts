@@ -13,8 +13,12 @@ interface Pending {
   waiters: Array<{ resolve: (pending: number | null) => void; reject: (err: unknown) => void }>;
 }
 
-/** Concurrent flushes at most: enough to use the pool, few enough that batches grow under load. */
-const MAX_IN_FLIGHT = 4;
+/**
+ * Concurrent flushes at most: on PostgreSQL enough to use the pool, few enough that batches
+ * grow under load. PGlite is one connection: a second flush would only wait for the first,
+ * so one at a time lets the next batch gather everything that arrived meanwhile.
+ */
+const maxInFlight = (db: Db) => (db.kind === 'pglite' ? 1 : 4);
 
 /**
  * Group commit for heartbeats: heartbeats that arrive while earlier ones are being written
@@ -26,8 +30,12 @@ const MAX_IN_FLIGHT = 4;
 export class HeartbeatBatcher {
   private queue = new Map<string, Pending>();
   private inFlight = 0;
+  private readonly maxInFlight: number;
+  private scheduled = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.maxInFlight = maxInFlight(db);
+  }
 
   record(agentId: string, fields: HeartbeatFields): Promise<number | null> {
     return new Promise((resolve, reject) => {
@@ -38,7 +46,21 @@ export class HeartbeatBatcher {
       } else {
         this.queue.set(agentId, { fields, waiters: [{ resolve, reject }] });
       }
-      if (this.inFlight < MAX_IN_FLIGHT) void this.flush();
+      this.schedule();
+    });
+  }
+
+  /**
+   * Flush on the next turn of the event loop, not now: every request already read in this
+   * I/O phase joins the batch. PGlite runs a query synchronously, so a flush started from
+   * the first request's callback would hold the loop and leave each batch one item long.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
     });
   }
 
@@ -76,7 +98,7 @@ export class HeartbeatBatcher {
       for (const p of batch.values()) for (const w of p.waiters) w.reject(err);
     } finally {
       this.inFlight--;
-      if (this.queue.size > 0) void this.flush();
+      if (this.queue.size > 0) this.schedule();
     }
   }
 }
