@@ -264,7 +264,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
                  SELECT DISTINCT instance_type, availability_zone FROM instances
                  WHERE client_id = $1 AND market = 'spot' AND launch_confirmed_at IS NOT NULL
                    AND launch_confirmed_at < $3 AND (termination_confirmed_at IS NULL OR termination_confirmed_at > $2))
-             ORDER BY s.observed_at`,
+             ORDER BY s.instance_type, s.availability_zone, s.observed_at`,
             [client, since, now],
           );
         },

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 
 /** The reads behind savings and ROI, each bounded by the window. */
@@ -41,7 +42,10 @@ export interface PoolId {
 /**
  * The price rows that can affect [since, now] for some pools: each pool's last point before
  * `since` (the price in force when the window opens) plus the points inside the window.
- * Both use the (client_id, instance_type, availability_zone, observed_at) index.
+ * Both use the (client_id, instance_type, availability_zone, observed_at) index, and rows
+ * come pool by pool in time order, as that index holds them (no sort of the window's rows).
+ * A 30-day window can hold millions of rows, so the time comes as epoch milliseconds (a
+ * float, not a Date parsed and converted back per row).
  */
 export async function listPricePointsForWindow(
   db: Executor,
@@ -49,11 +53,12 @@ export async function listPricePointsForWindow(
   pools: readonly PoolId[],
   since: Date,
   now: Date,
-) {
+): Promise<Array<PoolId & { t: number; spot_price: number }>> {
   if (pools.length === 0) return [];
+  const epochMs = sql<number>`(extract(epoch from observed_at) * 1000)::float8`.as('t');
   const inside = db
     .selectFrom('price_snapshots')
-    .select(['instance_type', 'availability_zone', 'observed_at', 'spot_price'])
+    .select(['instance_type', 'availability_zone', epochMs, 'spot_price'])
     .where('client_id', '=', clientId)
     .where((eb) =>
       eb(
@@ -64,24 +69,25 @@ export async function listPricePointsForWindow(
     )
     .where('observed_at', '>=', since)
     .where('observed_at', '<=', now)
+    .orderBy('instance_type')
+    .orderBy('availability_zone')
     .orderBy('observed_at')
     .execute();
-  const before = Promise.all(
-    pools.map((p) =>
-      db
-        .selectFrom('price_snapshots')
-        .select(['instance_type', 'availability_zone', 'observed_at', 'spot_price'])
-        .where('client_id', '=', clientId)
-        .where('instance_type', '=', p.instance_type)
-        .where('availability_zone', '=', p.availability_zone)
-        .where('observed_at', '<', since)
-        .orderBy('observed_at', 'desc')
-        .limit(1)
-        .executeTakeFirst(),
-    ),
-  );
+  // Every pool's last point before the window, in one statement (one index probe per pool).
+  const before = sql<PoolId & { t: number; spot_price: number }>`
+    SELECT p.instance_type, p.availability_zone, l.t, l.spot_price
+    FROM unnest(${pools.map((p) => p.instance_type)}::text[], ${pools.map((p) => p.availability_zone)}::text[])
+      AS p(instance_type, availability_zone)
+    CROSS JOIN LATERAL (
+      SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
+      FROM price_snapshots s
+      WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
+        AND s.availability_zone = p.availability_zone AND s.observed_at < ${since}
+      ORDER BY s.observed_at DESC LIMIT 1) l`
+    .execute(db)
+    .then((r) => r.rows);
   const [rows, lasts] = await Promise.all([inside, before]);
-  return [...lasts.filter((r) => r !== undefined), ...rows];
+  return [...lasts, ...rows];
 }
 
 export async function listOndemandPrices(db: Executor): Promise<Map<string, number>> {

@@ -166,7 +166,7 @@ export class SavingsService {
     for (const p of points) {
       const key = poolKey(p.instance_type, p.availability_zone);
       const list = prices.get(key) ?? [];
-      list.push({ t: new Date(p.observed_at).getTime(), price: p.spot_price });
+      list.push({ t: p.t, price: p.spot_price });
       prices.set(key, list);
     }
     for (const list of prices.values()) list.sort((a, b) => a.t - b.t);
