@@ -1,15 +1,9 @@
 import { sql } from 'kysely';
+import { BatchFlusher } from '../db/batch-flusher.ts';
 import type { Db } from '../db/database.ts';
 import type { Principal } from './principal.ts';
 
 type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
-
-/**
- * Concurrent lookups at most: on PostgreSQL enough to use the pool, few enough that batches
- * grow under load. PGlite is one connection: a second lookup would only wait for the first,
- * so one at a time lets the next batch gather everything that arrived meanwhile.
- */
-const maxInFlight = (db: Db) => (db.kind === 'pglite' ? 1 : 4);
 
 /**
  * Agent tokens resolved in groups: tokens that arrive while earlier lookups run are looked up
@@ -23,12 +17,14 @@ export class AgentTokenLookup {
     string,
     Array<{ resolve: (p: AgentPrincipal | null) => void; reject: (e: unknown) => void }>
   >();
-  private inFlight = 0;
-  private readonly maxInFlight: number;
-  private scheduled = false;
+  private readonly flusher: BatchFlusher;
 
   constructor(private readonly db: Db) {
-    this.maxInFlight = maxInFlight(db);
+    this.flusher = new BatchFlusher(
+      db,
+      () => this.queue.size > 0,
+      () => this.flush(),
+    );
   }
 
   resolve(hash: string): Promise<AgentPrincipal | null> {
@@ -36,29 +32,13 @@ export class AgentTokenLookup {
       const waiting = this.queue.get(hash);
       if (waiting) waiting.push({ resolve, reject });
       else this.queue.set(hash, [{ resolve, reject }]);
-      this.schedule();
-    });
-  }
-
-  /**
-   * Flush on the next turn of the event loop, not now: every request already read in this
-   * I/O phase joins the batch. PGlite runs a query synchronously, so a flush started from
-   * the first request's callback would hold the loop and leave each batch one item long.
-   */
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
+      this.flusher.request();
     });
   }
 
   private async flush(): Promise<void> {
-    if (this.queue.size === 0) return;
     const batch = this.queue;
     this.queue = new Map();
-    this.inFlight++;
     try {
       const rows = await this.db.kysely
         .selectFrom('agent_tokens')
@@ -90,9 +70,6 @@ export class AgentTokenLookup {
       }
     } catch (err) {
       for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
-    } finally {
-      this.inFlight--;
-      if (this.queue.size > 0) this.schedule();
     }
   }
 }

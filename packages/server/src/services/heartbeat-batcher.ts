@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { BatchFlusher } from '../db/batch-flusher.ts';
 import type { Db } from '../db/database.ts';
 
 export interface HeartbeatFields {
@@ -14,13 +15,6 @@ interface Pending {
 }
 
 /**
- * Concurrent flushes at most: on PostgreSQL enough to use the pool, few enough that batches
- * grow under load. PGlite is one connection: a second flush would only wait for the first,
- * so one at a time lets the next batch gather everything that arrived meanwhile.
- */
-const maxInFlight = (db: Db) => (db.kind === 'pglite' ? 1 : 4);
-
-/**
  * Group commit for heartbeats: heartbeats that arrive while earlier ones are being written
  * are written together in one UPDATE, so the database does one statement for many agents.
  * At low load a batch is one heartbeat and costs no added wait; at thousands per second it
@@ -29,12 +23,14 @@ const maxInFlight = (db: Db) => (db.kind === 'pglite' ? 1 : 4);
  */
 export class HeartbeatBatcher {
   private queue = new Map<string, Pending>();
-  private inFlight = 0;
-  private readonly maxInFlight: number;
-  private scheduled = false;
+  private readonly flusher: BatchFlusher;
 
   constructor(private readonly db: Db) {
-    this.maxInFlight = maxInFlight(db);
+    this.flusher = new BatchFlusher(
+      db,
+      () => this.queue.size > 0,
+      () => this.flush(),
+    );
   }
 
   record(agentId: string, fields: HeartbeatFields): Promise<number | null> {
@@ -46,29 +42,13 @@ export class HeartbeatBatcher {
       } else {
         this.queue.set(agentId, { fields, waiters: [{ resolve, reject }] });
       }
-      this.schedule();
-    });
-  }
-
-  /**
-   * Flush on the next turn of the event loop, not now: every request already read in this
-   * I/O phase joins the batch. PGlite runs a query synchronously, so a flush started from
-   * the first request's callback would hold the loop and leave each batch one item long.
-   */
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
+      this.flusher.request();
     });
   }
 
   private async flush(): Promise<void> {
-    if (this.queue.size === 0) return;
     const batch = this.queue;
     this.queue = new Map();
-    this.inFlight++;
     try {
       const ids = [...batch.keys()];
       const rows = [...batch.values()].map((p) => p.fields);
@@ -96,9 +76,6 @@ export class HeartbeatBatcher {
       for (const [id, p] of batch) for (const w of p.waiters) w.resolve(done.has(id) ? done.get(id)! : null);
     } catch (err) {
       for (const p of batch.values()) for (const w of p.waiters) w.reject(err);
-    } finally {
-      this.inFlight--;
-      if (this.queue.size > 0) this.schedule();
     }
   }
 }
