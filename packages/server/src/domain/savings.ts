@@ -136,6 +136,11 @@ export class PriceIntegral {
     return this.ts.length === 0;
   }
 
+  /** Time of the first point, or null without points. */
+  get firstT(): number | null {
+    return this.ts.length === 0 ? null : this.ts[0]!;
+  }
+
   /** Index of the last point at or before t, or -1 when t precedes every point. */
   private lastAtOrBefore(t: number): number {
     let lo = 0;
@@ -198,101 +203,203 @@ function integrals(prices: ReadonlyMap<string, readonly PricePoint[]>): (pool: s
   };
 }
 
-/** Splits each run at hour boundaries and sums spend and its on-demand equivalent per hour. */
-export function hourlyCosts(
+/**
+ * One clock hour of savings: its bucket and what in it could not be compared or costed. Hours
+ * are independent of each other, so a finished hour can be computed once and stored
+ * (the savings rollup) and a window is the combination of its hours.
+ */
+export interface HourSummary extends HourBucket {
+  /** Some run's spend in the hour is known (an hour of only unknowns is not charted). */
+  costed: boolean;
+  unknown_ondemand: UnknownOndemand[];
+  unknown_spot_price: UnknownSpotPrice[];
+}
+
+const emptyHour = (hour: number): HourSummary => ({
+  hour,
+  spot_cost: 0,
+  ondemand_cost: 0,
+  unknown_ondemand_spend: 0,
+  costed: false,
+  unknown_ondemand: [],
+  unknown_spot_price: [],
+});
+
+/**
+ * Splits each run at hour boundaries and sums, per hour, the spend and its on-demand
+ * equivalent, listing the hours that cannot be compared (no on-demand price) or costed (a
+ * spot pool with no price yet). A pool's first price stands for the part of its hour before
+ * it, never for earlier hours: those are unknown. That keeps every hour a function of the
+ * prices up to its end, which is what lets a finished hour be stored and only a later price
+ * for that hour (or before it) change it.
+ */
+export function hourSummaries(
   runs: readonly RunInterval[],
   prices: ReadonlyMap<string, readonly PricePoint[]>,
-): HourBucket[] {
-  const buckets = new Map<number, HourBucket>();
+): HourSummary[] {
+  const hours = new Map<number, HourSummary>();
   const integralOf = integrals(prices);
   for (const run of runs) {
     const points = integralOf(run.pool);
     for (let h = Math.floor(run.start / HOUR) * HOUR; h < run.end; h += HOUR) {
       const from = Math.max(run.start, h);
       const to = Math.min(run.end, h + HOUR);
-      const spend = runCost(run, points, from, to);
-      if (spend === null) continue; // listed by summarise(), never guessed
-      const b = buckets.get(h) ?? { hour: h, spot_cost: 0, ondemand_cost: 0, unknown_ondemand_spend: 0 };
+      if (to <= from) continue;
+      const spend =
+        run.market === 'spot' && (points.firstT === null || points.firstT >= to)
+          ? null
+          : runCost(run, points, from, to);
+      const b = hours.get(h) ?? emptyHour(h);
+      hours.set(h, b);
+      if (spend === null && run.market === 'spot') addUnknownSpot(b.unknown_spot_price, run, to - from);
+      if (run.ondemandPrice === null) addUnknownOndemand(b.unknown_ondemand, run, to - from, spend);
+      if (spend === null) continue; // listed, never guessed
+      b.costed = true;
       b.spot_cost += spend;
       if (run.ondemandPrice === null) b.unknown_ondemand_spend += spend;
       else b.ondemand_cost += (run.ondemandPrice * (to - from)) / HOUR;
-      buckets.set(h, b);
     }
   }
-  return [...buckets.values()].sort((a, b) => a.hour - b.hour);
+  return [...hours.values()].sort((a, b) => a.hour - b.hour);
+}
+
+function addUnknownSpot(list: UnknownSpotPrice[], run: RunInterval, ms: number) {
+  let u = list.find((x) => x.instance_type === run.instanceType && x.availability_zone === run.availabilityZone);
+  if (!u) {
+    u = { instance_type: run.instanceType, availability_zone: run.availabilityZone, hours: 0 };
+    list.push(u);
+  }
+  u.hours += ms / HOUR;
+}
+
+function addUnknownOndemand(list: UnknownOndemand[], run: RunInterval, ms: number, spend: number | null) {
+  let u = list.find(
+    (x) => x.instance_type === run.instanceType && x.region === run.region && x.market === run.market,
+  );
+  if (!u) {
+    u = {
+      instance_type: run.instanceType,
+      region: run.region,
+      market: run.market,
+      hours: 0,
+      spend: run.market === 'spot' ? 0 : null,
+    };
+    list.push(u);
+  }
+  u.hours += ms / HOUR;
+  if (u.spend !== null && spend !== null) u.spend += spend;
+}
+
+/** Spend and its on-demand equivalent per hour (the buckets of hourSummaries that were costed). */
+export function hourlyCosts(
+  runs: readonly RunInterval[],
+  prices: ReadonlyMap<string, readonly PricePoint[]>,
+): HourBucket[] {
+  return hourSummaries(runs, prices)
+    .filter((h) => h.costed)
+    .map(({ hour, spot_cost, ondemand_cost, unknown_ondemand_spend }) => ({
+      hour,
+      spot_cost,
+      ondemand_cost,
+      unknown_ondemand_spend,
+    }));
 }
 
 /** The saving of one hour: on-demand equivalent minus what the compared runs spent. */
 export const bucketSaving = (b: HourBucket) => b.ondemand_cost - (b.spot_cost - b.unknown_ondemand_spend);
 
-/**
- * Hourly, cumulative and projected savings of some runs (clipped to the window already).
- * A run ending at `now` or later is still going: it makes the current rate.
- */
-export function summarise(
+export interface CurrentRates {
+  /** USD per hour spent by the runs still going at `now`. */
+  spend: number;
+  /** USD per hour saved by those of them with a known on-demand price. */
+  saving: number;
+}
+
+/** A run ending at `now` or later is still going: it makes the current rate. */
+export function currentRates(
   runs: readonly RunInterval[],
   prices: ReadonlyMap<string, readonly PricePoint[]>,
   now: number,
-): SavingsSummary {
+): CurrentRates {
+  const integralOf = integrals(prices);
+  let spend = 0;
+  let saving = 0;
+  for (const run of runs) {
+    if (run.end < now) continue;
+    const price = run.market === 'on-demand' ? run.ondemandPrice : integralOf(run.pool).priceAt(now);
+    if (price === null) continue;
+    spend += price;
+    if (run.ondemandPrice !== null) saving += run.ondemandPrice - price;
+  }
+  return { spend, saving };
+}
+
+/**
+ * A window's summary from its hours (computed now or stored), in any order and possibly
+ * split (an hour given in parts is summed), and the current rates.
+ */
+export function combineHours(parts: readonly HourSummary[], rates: CurrentRates): SavingsSummary {
+  const byHour = new Map<number, HourSummary>();
+  for (const p of parts) {
+    const b = byHour.get(p.hour) ?? emptyHour(p.hour);
+    byHour.set(p.hour, b);
+    b.spot_cost += p.spot_cost;
+    b.ondemand_cost += p.ondemand_cost;
+    b.unknown_ondemand_spend += p.unknown_ondemand_spend;
+    b.costed ||= p.costed;
+  }
+  const unknownOd = new Map<string, UnknownOndemand>();
+  const unknownSpot = new Map<string, UnknownSpotPrice>();
+  for (const p of parts) {
+    for (const u of p.unknown_ondemand) {
+      const key = `${u.region}|${u.instance_type}|${u.market}`;
+      const acc = unknownOd.get(key);
+      if (!acc) unknownOd.set(key, { ...u });
+      else {
+        acc.hours += u.hours;
+        acc.spend = acc.spend === null || u.spend === null ? acc.spend : acc.spend + u.spend;
+      }
+    }
+    for (const u of p.unknown_spot_price) {
+      const key = poolKey(u.instance_type, u.availability_zone);
+      const acc = unknownSpot.get(key);
+      if (!acc) unknownSpot.set(key, { ...u });
+      else acc.hours += u.hours;
+    }
+  }
   let cumulative = 0;
   let spend = 0;
   let ondemand = 0;
-  const hourly = hourlyCosts(runs, prices).map((b) => {
-    const savings = bucketSaving(b);
-    cumulative += savings;
-    spend += b.spot_cost;
-    ondemand += b.ondemand_cost;
-    return { ...b, savings, cumulative_savings: cumulative };
-  });
-
-  let spendRate = 0;
-  let savingRate = 0;
-  const unknownOd = new Map<string, UnknownOndemand>();
-  const unknownSpot = new Map<string, UnknownSpotPrice>();
-  const integralOf = integrals(prices);
-  for (const run of runs) {
-    const points = integralOf(run.pool);
-    const hours = Math.max(0, run.end - run.start) / HOUR;
-    const cost = runCost(run, points);
-    if (cost === null && run.market === 'spot') {
-      const key = poolKey(run.instanceType, run.availabilityZone);
-      const u = unknownSpot.get(key) ?? {
-        instance_type: run.instanceType,
-        availability_zone: run.availabilityZone,
-        hours: 0,
-      };
-      u.hours += hours;
-      unknownSpot.set(key, u);
-    }
-    if (run.ondemandPrice === null) {
-      const key = `${run.region}|${run.instanceType}|${run.market}`;
-      const u = unknownOd.get(key) ?? {
-        instance_type: run.instanceType,
-        region: run.region,
-        market: run.market,
-        hours: 0,
-        spend: run.market === 'spot' ? 0 : null,
-      };
-      u.hours += hours;
-      if (u.spend !== null) u.spend = cost === null ? u.spend : u.spend + cost;
-      unknownOd.set(key, u);
-    }
-    if (run.end < now) continue;
-    const price = run.market === 'on-demand' ? run.ondemandPrice : points.priceAt(now);
-    if (price === null) continue;
-    spendRate += price;
-    if (run.ondemandPrice !== null) savingRate += run.ondemandPrice - price;
-  }
+  const hourly = [...byHour.values()]
+    .filter((b) => b.costed)
+    .sort((a, b) => a.hour - b.hour)
+    .map(({ hour, spot_cost, ondemand_cost, unknown_ondemand_spend }) => {
+      const bucket = { hour, spot_cost, ondemand_cost, unknown_ondemand_spend };
+      const savings = bucketSaving(bucket);
+      cumulative += savings;
+      spend += spot_cost;
+      ondemand += ondemand_cost;
+      return { ...bucket, savings, cumulative_savings: cumulative };
+    });
   return {
     hourly,
     total_spot_cost: spend,
     total_ondemand_cost: ondemand,
     total_savings: cumulative,
-    current_spend_per_hour: spendRate,
-    current_saving_per_hour: savingRate,
-    monthly_projection: savingRate * HOURS_PER_MONTH,
-    yearly_projection: savingRate * HOURS_PER_YEAR,
+    current_spend_per_hour: rates.spend,
+    current_saving_per_hour: rates.saving,
+    monthly_projection: rates.saving * HOURS_PER_MONTH,
+    yearly_projection: rates.saving * HOURS_PER_YEAR,
     unknown_ondemand: [...unknownOd.values()],
     unknown_spot_price: [...unknownSpot.values()],
   };
+}
+
+/** Hourly, cumulative and projected savings of some runs (clipped to the window already). */
+export function summarise(
+  runs: readonly RunInterval[],
+  prices: ReadonlyMap<string, readonly PricePoint[]>,
+  now: number,
+): SavingsSummary {
+  return combineHours(hourSummaries(runs, prices), currentRates(runs, prices, now));
 }

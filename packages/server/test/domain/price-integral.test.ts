@@ -67,11 +67,15 @@ describe('PriceIntegral', () => {
           ondemandPrice: r.ondemand,
           market: 'spot',
         }));
-        // The reference: every run, every hour, the scan.
+        // The reference: every run, every hour, the scan; an hour that ends before the pool's
+        // first price is unknown (the first price stands only for the rest of its own hour).
         const expected = new Map<number, number>();
         for (const r of runs)
           for (let h = Math.floor(r.start / H) * H; h < r.end; h += H) {
-            const c = runCost(r, prices.get(r.pool)!, Math.max(r.start, h), Math.min(r.end, h + H));
+            const from = Math.max(r.start, h);
+            const to = Math.min(r.end, h + H);
+            if (to <= from || !prices.get(r.pool)!.some((p) => p.t < to)) continue;
+            const c = runCost(r, prices.get(r.pool)!, from, to);
             if (c !== null) expected.set(h, (expected.get(h) ?? 0) + c);
           }
         const got = hourlyCosts(runs, prices);
