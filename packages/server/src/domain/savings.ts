@@ -264,7 +264,9 @@ export function hourSummaries(
 }
 
 function addUnknownSpot(list: UnknownSpotPrice[], run: RunInterval, ms: number) {
-  let u = list.find((x) => x.instance_type === run.instanceType && x.availability_zone === run.availabilityZone);
+  let u = list.find(
+    (x) => x.instance_type === run.instanceType && x.availability_zone === run.availabilityZone,
+  );
   if (!u) {
     u = { instance_type: run.instanceType, availability_zone: run.availabilityZone, hours: 0 };
     list.push(u);
