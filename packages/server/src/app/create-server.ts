@@ -26,6 +26,7 @@ import { ModelRegistry, type ModelRegistryOptions } from '../services/model-regi
 import { NoticeService } from '../services/notice-service.ts';
 import { PriceCatalogue } from '../services/price-catalogue.ts';
 import { PriceConsolidationService } from '../services/price-consolidation.ts';
+import { SavingsRollup } from '../services/savings-rollup.ts';
 import { SavingsService } from '../services/savings-service.ts';
 import { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { SwitchService } from '../services/switch-service.ts';
@@ -108,10 +109,15 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const pricing = new PriceConsolidationService(ctx);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
-  const savings = new SavingsService(ctx, {
-    downtimeUsdPerHour: config.DOWNTIME_COST_USD_PER_HOUR,
-    defaultBootSeconds: config.REPLACEMENT_BOOT_SECONDS,
-  });
+  const rollup = new SavingsRollup(ctx, config.REPLACEMENT_BOOT_SECONDS);
+  const savings = new SavingsService(
+    ctx,
+    {
+      downtimeUsdPerHour: config.DOWNTIME_COST_USD_PER_HOUR,
+      defaultBootSeconds: config.REPLACEMENT_BOOT_SECONDS,
+    },
+    rollup,
+  );
   const bus = new EventBus(db, (err) => log.error({ err }, 'event bus error'));
   const waiters = new CommandWaiters(db);
   await bus.start();
@@ -147,6 +153,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     keeper: new FleetKeeper(ctx, coordinator, emergencies),
     decisions,
     pricing,
+    rollup,
   };
   const scheduler = new JobScheduler(jobDeps);
   // A candidate pool's price changed: auto_switch workloads are decided again at once.

@@ -250,6 +250,26 @@ export interface OndemandPricesTable {
   source: ColumnType<string, string | undefined, string>;
 }
 
+/** The savings rollup: one finished clock hour of a client (migration 010). */
+export interface SavingsHoursTable {
+  client_id: string;
+  hour: Timestamp;
+  spot_cost: number;
+  ondemand_cost: number;
+  unknown_ondemand_spend: number;
+  costed: boolean;
+  unknown: Json | null;
+  computed_at: Timestamp;
+}
+
+/** What triggers removed from the rollup, with the transaction that did it. */
+export interface SavingsInvalidationsTable {
+  id: Generated<string>;
+  client_id: string | null;
+  from_hour: Timestamp;
+  xid: Generated<string>;
+}
+
 /** Consolidated tier: one step-function series per pool, each point flagged by where it came from. */
 export interface PriceConsolidatedTable {
   client_id: string;
@@ -335,6 +355,8 @@ export interface Database {
   ondemand_prices: OndemandPricesTable;
   price_consolidated: PriceConsolidatedTable;
   pricing_runs: PricingRunsTable;
+  savings_hours: SavingsHoursTable;
+  savings_invalidations: SavingsInvalidationsTable;
   agent_configs: AgentConfigsTable;
   join_tokens: JoinTokensTable;
   switches: SwitchesTable;

@@ -14,6 +14,7 @@ import {
   type PriceConsolidationService,
   STAGING_RETENTION_MS,
 } from '../services/price-consolidation.ts';
+import type { SavingsRollup } from '../services/savings-rollup.ts';
 import type { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { applyTransition } from '../services/transition.ts';
 import { inTransaction } from '../services/unit-of-work.ts';
@@ -25,6 +26,7 @@ export interface JobDeps {
   keeper: FleetKeeper;
   decisions: DecisionService;
   pricing: PriceConsolidationService;
+  rollup: SavingsRollup;
 }
 
 interface JobTiming {
@@ -49,7 +51,7 @@ export interface FleetJob extends JobTiming {
 export interface WorkloadJob extends JobTiming {
   workloads(tx: Tx, deps: JobDeps): Promise<string[]>;
   /** Counts 1 when the step acted. */
-  step(tx: Tx, deps: JobDeps, agentId: string): Promise<number | boolean>;
+  step(tx: Tx, deps: JobDeps, item: string): Promise<number | boolean>;
 }
 
 export type JobDefinition = FleetJob | WorkloadJob;
@@ -159,6 +161,16 @@ export const JOBS = {
       Math.max(1, Math.round(ctx.timings.pricing.consolidationIntervalMs / ctx.timings.jobIntervalMs)),
     run: async (tx, { pricing }) => (await pricing.run(tx, 'schedule')).points_written,
   },
+  /**
+   * Savings rollup: each client's finished hours computed once and stored (hours a change
+   * removed are computed again), so a savings window reads stored hours, not every price.
+   */
+  'savings-rollup': {
+    lockKey: 7_311_111,
+    every: 6,
+    workloads: (tx, { rollup }) => rollup.clients(tx),
+    step: (tx, { rollup }, clientId) => rollup.rollClient(tx, clientId),
+  },
   'command-expiry': {
     lockKey: 7_311_103,
     every: 6,
@@ -208,14 +220,14 @@ export async function runJobOnce(name: JobName, deps: JobDeps): Promise<number |
   const listed = await locked((tx) => job.workloads(tx, deps));
   if (!listed) return null;
   let n = 0;
-  for (const agentId of listed.value) {
+  for (const item of listed.value) {
     try {
-      const acted = await inTransaction(deps.ctx, (tx) => job.step(tx, deps, agentId));
+      const acted = await inTransaction(deps.ctx, (tx) => job.step(tx, deps, item));
       n += typeof acted === 'number' ? acted : acted ? 1 : 0;
     } catch (err) {
       deps.ctx.log.error(
-        { job: name, agent_id: agentId, err },
-        'job step failed for one workload: rolled back, the pass goes on',
+        { job: name, item, err },
+        'job step failed for one item: rolled back, the pass goes on',
       );
     }
   }

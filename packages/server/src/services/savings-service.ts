@@ -7,28 +7,14 @@ import type {
   SwitchImpact,
 } from '@spot/contract';
 import { notFound } from '../domain/errors.ts';
-import { median, type Promotion, replicaRoi, switchImpact } from '../domain/roi.ts';
-import {
-  type PricePoint,
-  poolKey,
-  type RunInterval,
-  runCost,
-  type SavingsSummary,
-  summarise,
-} from '../domain/savings.ts';
+import { type Promotion, replicaRoi, switchImpact } from '../domain/roi.ts';
+import { combineHours, runCost, type SavingsSummary, summarise } from '../domain/savings.ts';
 import { isUuid } from '../repositories/ids.ts';
-import {
-  findAgentOfClient,
-  listAgentsOfClient,
-  listOndemandPrices,
-  listPricePointsForWindow,
-  listRecentLaunchSeconds,
-  listRunsInWindow,
-  listSwitchesInWindow,
-  listSwitchesTargeting,
-} from '../repositories/savings.ts';
+import { findAgentOfClient, listAgentsOfClient, type listSwitchesInWindow } from '../repositories/savings.ts';
 import { isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import type { SavingsRollup } from './savings-rollup.ts';
+import { loadSpan, type SavingsSpan, type SpanData } from './savings-window.ts';
 
 const HOUR = 3_600_000;
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -44,25 +30,8 @@ export interface SavingsSettings {
 /** Triggers whose promotion of a ready replica stood in for booting a replacement. */
 const INTERRUPTION_TRIGGERS = new Set(['termination_notice', 'rebalance']);
 
-type RunRow = Awaited<ReturnType<typeof listRunsInWindow>>[number];
-
-interface Window {
-  clientId: string;
-  since: Date;
-  now: Date;
+interface Window extends SavingsSpan {
   hours: number;
-  agentId?: string;
-}
-
-/** Loaded once per request: the runs, prices and switches of the window. */
-interface WindowData {
-  rows: RunRow[];
-  runs: RunInterval[];
-  runOf: Map<string, RunInterval>;
-  prices: Map<string, PricePoint[]>;
-  switches: Awaited<ReturnType<typeof listSwitchesInWindow>>;
-  targeting: Awaited<ReturnType<typeof listSwitchesTargeting>>;
-  bootSeconds: number;
 }
 
 /** Savings against on-demand, switch impact and replica ROI (read models; the maths is in domain/). */
@@ -70,20 +39,25 @@ export class SavingsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly settings: SavingsSettings,
+    private readonly rollup: SavingsRollup,
   ) {}
 
+  /** The fleet's savings: stored finished hours (the rollup) plus what is not stored yet, computed. */
   async fleet(clientId: string, hours: number): Promise<SavingsResponse> {
     const w = this.window(clientId, hours);
-    const data = await this.load(w, { switches: false });
-    const s = summarise(data.runs, data.prices, w.now.getTime());
+    const { parts, rates } = await this.rollup.windowHours(this.ctx.db.kysely, clientId, w.since, w.now);
+    const s = combineHours(parts, rates);
     return { ...this.figures(w, s), hourly: this.hourly(s) };
   }
+
+  // Per-agent figures are computed from the raw tables: the rollup is per client (an agent's
+  // window reads only its own runs' prices, which stays small).
 
   async agents(clientId: string, hours: number, downtimeUsdPerHour?: number): Promise<AgentSavingsList> {
     const w = this.window(clientId, hours);
     const [agents, data] = await Promise.all([
       listAgentsOfClient(this.ctx.db.kysely, clientId),
-      this.load(w, { switches: true }),
+      this.load(w),
     ]);
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
     return {
@@ -109,7 +83,7 @@ export class SavingsService {
       : undefined;
     if (!agent) throw notFound('agent', agentId);
     const w = { ...this.window(clientId, hours), agentId };
-    const data = await this.load(w, { switches: true });
+    const data = await this.load(w);
     const s = summarise(data.runs, data.prices, w.now.getTime());
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
     return {
@@ -119,66 +93,16 @@ export class SavingsService {
     };
   }
 
+  private load(w: Window): Promise<SpanData> {
+    return loadSpan(this.ctx.db.kysely, w, {
+      switches: true,
+      defaultBootSeconds: this.settings.defaultBootSeconds,
+    });
+  }
+
   private window(clientId: string, hours: number): Window {
     const now = this.ctx.now();
     return { clientId, hours, now, since: new Date(now.getTime() - hours * HOUR) };
-  }
-
-  private async load(w: Window, opts: { switches: boolean }): Promise<WindowData> {
-    const db = this.ctx.db.kysely;
-    const [rows, od, switches, launchSecs] = await Promise.all([
-      listRunsInWindow(db, w.clientId, w.since, w.now, w.agentId),
-      listOndemandPrices(db),
-      opts.switches ? listSwitchesInWindow(db, w.clientId, w.since, w.agentId) : Promise.resolve([]),
-      opts.switches ? listRecentLaunchSeconds(db, w.clientId) : Promise.resolve([]),
-    ]);
-    const runs: RunInterval[] = [];
-    const runOf = new Map<string, RunInterval>();
-    const pools = new Map<string, { instance_type: string; availability_zone: string }>();
-    const sinceMs = w.since.getTime();
-    const nowMs = w.now.getTime();
-    for (const r of rows) {
-      if (!r.availability_zone || !r.launch_confirmed_at) continue;
-      const region = r.region ?? r.availability_zone.slice(0, -1);
-      const market = r.market === 'on-demand' ? 'on-demand' : 'spot';
-      const end = r.termination_confirmed_at ? new Date(r.termination_confirmed_at).getTime() : nowMs;
-      const run: RunInterval = {
-        agentId: r.agent_id,
-        pool: poolKey(r.instance_type, r.availability_zone),
-        instanceType: r.instance_type,
-        region,
-        availabilityZone: r.availability_zone,
-        start: Math.max(sinceMs, new Date(r.launch_confirmed_at).getTime()),
-        end: Math.min(nowMs, end),
-        ondemandPrice: od.get(`${region}|${r.instance_type}`) ?? null,
-        market,
-      };
-      runs.push(run);
-      runOf.set(r.id, run);
-      if (market === 'spot')
-        pools.set(run.pool, { instance_type: r.instance_type, availability_zone: r.availability_zone });
-    }
-    const [points, targeting] = await Promise.all([
-      listPricePointsForWindow(db, w.clientId, [...pools.values()], w.since, w.now),
-      opts.switches ? listSwitchesTargeting(db, w.clientId, [...runOf.keys()]) : Promise.resolve([]),
-    ]);
-    const prices = new Map<string, PricePoint[]>();
-    for (const p of points) {
-      const key = poolKey(p.instance_type, p.availability_zone);
-      const list = prices.get(key) ?? [];
-      list.push({ t: p.t, price: p.spot_price });
-      prices.set(key, list);
-    }
-    for (const list of prices.values()) list.sort((a, b) => a.t - b.t);
-    return {
-      rows,
-      runs,
-      runOf,
-      prices,
-      switches,
-      targeting,
-      bootSeconds: median(launchSecs) ?? this.settings.defaultBootSeconds,
-    };
   }
 
   /**
@@ -186,7 +110,7 @@ export class SavingsService {
    * switch promoted (until the switch completed). A switch's own freshly launched target is the
    * switch's cost, not a standing replica's, and is left out.
    */
-  private roi(data: WindowData, agentId: string, usd: number): ReplicaRoi {
+  private roi(data: SpanData, agentId: string, usd: number): ReplicaRoi {
     const launchedBySwitch = new Set<string>();
     const promotedAt = new Map<string, number>();
     for (const s of data.targeting) {

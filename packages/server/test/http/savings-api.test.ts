@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SwitchesTable } from '../../src/db/schema.ts';
+import { confirmedRun, fixedClock, spotPrice } from '../support/savings-fleet.ts';
 import { startTestServer, type Tenant, type TestServer } from '../support/server.ts';
 
-const H = 3_600_000;
 // One fixed clock: every window below is measured from it.
-const NOW = new Date(Math.floor(Date.now() / H) * H + 17 * 60_000);
-const ago = (hours: number) => new Date(NOW.getTime() - hours * H);
+const { now: NOW, ago } = fixedClock();
 const OD = 0.0416; // t3.medium in us-east-1 (the default catalogue)
 
 let t: TestServer;
@@ -18,51 +17,13 @@ afterAll(async () => {
   await t?.close();
 });
 
-let seq = 0;
-/** A confirmed run of `agent`, moved to the times given (launch took 90 s). */
-async function run(
+const run = (
   tenant: Tenant,
   agent: { agent_id: string; agent_token: string },
   opts: { az: string; region?: string; from: Date; role?: 'PRIMARY' | 'REPLICA' },
-) {
-  const { instance_id } = await tenant.launch(agent.agent_id, {
-    availability_zone: opts.az,
-    ...(opts.region ? { region: opts.region } : {}),
-    ...(opts.role ? { role: opts.role } : {}),
-  });
-  const launched = await t.request('POST', `/api/agents/${agent.agent_id}/instance-launched`, {
-    token: agent.agent_token,
-    body: {
-      instance_id,
-      cloud_instance_id: `i-0fa${(seq++).toString(16).padStart(4, '0')}`,
-      state: 'running',
-    },
-  });
-  expect(launched.status, JSON.stringify(launched.body)).toBe(200);
-  await t.db.kysely
-    .updateTable('instances')
-    .set({ launch_requested_at: new Date(opts.from.getTime() - 90_000), launch_confirmed_at: opts.from })
-    .where('id', '=', instance_id)
-    .execute();
-  return instance_id;
-}
-
-async function price(tenant: Tenant, agentId: string, az: string, at: Date, spot: number) {
-  await t.db.kysely
-    .insertInto('price_snapshots')
-    .values({
-      client_id: tenant.clientId,
-      agent_id: agentId,
-      reporter_role: 'PRIMARY',
-      region: az.slice(0, -1),
-      availability_zone: az,
-      instance_type: 't3.medium',
-      product_description: 'Linux/UNIX',
-      spot_price: spot,
-      observed_at: at,
-    })
-    .execute();
-}
+) => confirmedRun(t, tenant, agent, opts);
+const price = (tenant: Tenant, agentId: string, az: string, at: Date, spot: number) =>
+  spotPrice(t, tenant, agentId, az, at, spot);
 
 /**
  * Agent A: P (us-east-1a) since 3 h ago, a ready replica promoted into service 1 h ago by a

@@ -7,6 +7,7 @@ import * as m005 from './005_decisions.ts';
 import * as m006 from './006_model_registry.ts';
 import * as m007 from './007_pricing_pipeline.ts';
 import * as m009 from './009_query_indexes.ts';
+import * as m010 from './010_savings_rollup.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '006_model_registry': m006,
   '007_pricing_pipeline': m007,
   '009_query_indexes': m009,
+  '010_savings_rollup': m010,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,109 @@
+import { type Kysely, sql } from 'kysely';
+
+/** Advisory lock between invalidating writers (shared) and the rollup job's insert (exclusive). */
+export const SAVINGS_ROLLUP_LOCK_KEY = 7_311_120;
+
+/**
+ * The savings rollup (issue 11): one row per client and finished clock hour with what the
+ * hour cost and its on-demand equivalent, so a 30-day savings window reads 720 rows instead
+ * of every price point of the month (and keeps its money after raw prices expire after 7 days).
+ *
+ * A stored hour is only right while its inputs stand: the instances that ran in it, the spot
+ * prices up to its end and the on-demand list. Triggers remove the hours a change can affect,
+ * whatever code path makes the change, so no writer can forget to:
+ * - a price point at t: every hour from t's on (it sets the price until the next point);
+ * - an instance's launch, pool or market: every hour from its launch; its termination: from
+ *   the termination (the run counted as still going until then);
+ * - an on-demand price: every hour of every client (rare; the catalogue's refresh at start
+ *   writes a row only when its price changed).
+ * Each removal is also recorded with its transaction id, under a shared advisory lock, so the
+ * job, which computes hours outside any lock, can tell a change it did not see from one it did
+ * (repositories/savings-rollup.ts).
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    CREATE TABLE savings_hours (
+      client_id uuid NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+      hour timestamptz NOT NULL,
+      spot_cost double precision NOT NULL,
+      ondemand_cost double precision NOT NULL,
+      unknown_ondemand_spend double precision NOT NULL,
+      -- Some run's spend in the hour is known (hours of only unknowns are not charted).
+      costed boolean NOT NULL,
+      -- What could not be compared or costed in the hour: {"ondemand": [...], "spot_price": [...]}, or null.
+      unknown jsonb,
+      computed_at timestamptz NOT NULL,
+      PRIMARY KEY (client_id, hour)
+    );
+
+    CREATE TABLE savings_invalidations (
+      id bigserial PRIMARY KEY,
+      -- null: every client
+      client_id uuid,
+      from_hour timestamptz NOT NULL,
+      xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+    );
+
+    CREATE FUNCTION savings_invalidate(p_client uuid, p_from timestamptz) RETURNS void
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      h timestamptz := CASE WHEN isfinite(p_from)
+        THEN date_bin('1 hour', p_from, timestamptz '1970-01-01 00:00:00+00') ELSE p_from END;
+    BEGIN
+      IF p_from IS NULL THEN RETURN; END IF;
+      PERFORM pg_advisory_xact_lock_shared(${sql.lit(SAVINGS_ROLLUP_LOCK_KEY)});
+      DELETE FROM savings_hours WHERE (p_client IS NULL OR client_id = p_client) AND hour >= h;
+      INSERT INTO savings_invalidations (client_id, from_hour) VALUES (p_client, h);
+    END $$;
+
+    CREATE FUNCTION savings_prices_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM savings_invalidate(c.client_id, c.t)
+        FROM (SELECT client_id, min(observed_at) AS t FROM changed GROUP BY client_id) c;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER savings_prices_inserted AFTER INSERT ON price_snapshots
+      REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION savings_prices_changed();
+    CREATE TRIGGER savings_prices_updated AFTER UPDATE ON price_snapshots
+      REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION savings_prices_changed();
+
+    CREATE FUNCTION savings_instance_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        PERFORM savings_invalidate(NEW.client_id, NEW.launch_confirmed_at);
+      ELSIF (OLD.launch_confirmed_at, OLD.instance_type, OLD.availability_zone, OLD.region, OLD.market)
+          IS DISTINCT FROM (NEW.launch_confirmed_at, NEW.instance_type, NEW.availability_zone, NEW.region, NEW.market) THEN
+        PERFORM savings_invalidate(NEW.client_id, least(OLD.launch_confirmed_at, NEW.launch_confirmed_at));
+      ELSIF OLD.termination_confirmed_at IS DISTINCT FROM NEW.termination_confirmed_at THEN
+        PERFORM savings_invalidate(NEW.client_id, least(OLD.termination_confirmed_at, NEW.termination_confirmed_at));
+      END IF;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER savings_instances_changed
+      AFTER INSERT OR UPDATE OF launch_confirmed_at, termination_confirmed_at, instance_type, availability_zone, region, market
+      ON instances FOR EACH ROW EXECUTE FUNCTION savings_instance_changed();
+
+    -- Statement triggers see only the rows really inserted or deleted (an upsert that updates
+    -- is an UPDATE, handled per row and only when the price moved).
+    CREATE FUNCTION savings_ondemand_rows_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM changed) THEN PERFORM savings_invalidate(NULL, '-infinity'); END IF;
+      RETURN NULL;
+    END $$;
+    CREATE FUNCTION savings_ondemand_repriced() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM savings_invalidate(NULL, '-infinity');
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER savings_ondemand_inserted AFTER INSERT ON ondemand_prices
+      REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION savings_ondemand_rows_changed();
+    CREATE TRIGGER savings_ondemand_deleted AFTER DELETE ON ondemand_prices
+      REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION savings_ondemand_rows_changed();
+    CREATE TRIGGER savings_ondemand_repriced AFTER UPDATE ON ondemand_prices
+      FOR EACH ROW WHEN (OLD.price IS DISTINCT FROM NEW.price) EXECUTE FUNCTION savings_ondemand_repriced();
+  `.execute(db);
+}

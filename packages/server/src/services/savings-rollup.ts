@@ -1,0 +1,146 @@
+import type { Executor, Tx } from '../db/executor.ts';
+import { type CurrentRates, currentRates, type HourSummary, hourSummaries } from '../domain/savings.ts';
+import {
+  currentSnapshot,
+  firstLaunchOf,
+  listClientsWithRuns,
+  listMissingHours,
+  listStoredHours,
+  pruneInvalidations,
+  storeHours,
+  tryRollupStepLock,
+} from '../repositories/savings-rollup.ts';
+import type { ServiceContext } from './context.ts';
+import { loadSpan } from './savings-window.ts';
+
+const HOUR = 3_600_000;
+/** The longest savings window the API allows (SavingsQuery: 2,160 hours). */
+export const ROLLUP_HORIZON_HOURS = 2_160;
+/**
+ * An hour is stored once it has been over this long: prices observed just before its end and
+ * confirmations of its last minutes mostly arrive by then, so it is seldom computed twice.
+ * (A later change still removes it; the job computes it again.)
+ */
+export const ROLLUP_SETTLE_MS = 10 * 60_000;
+/** Hours read and summed at a time (bounds the price points held in memory). */
+const CHUNK_HOURS = 24;
+/** Hours one client's step computes before it stores them and lets the others go on. */
+const HOURS_PER_STEP = 720;
+/** A window with more holes than this is computed whole rather than hole by hole. */
+const MAX_GAPS = 6;
+
+export interface WindowHours {
+  parts: HourSummary[];
+  rates: CurrentRates;
+}
+
+/**
+ * The savings rollup: finished hours are computed once and stored per client, so a savings
+ * window reads its stored hours and computes only what is not stored — the hour in progress,
+ * the window's partial first hour, and hours a change removed since (triggers of migration 010
+ * remove them; this job computes them again).
+ */
+export class SavingsRollup {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly defaultBootSeconds: number,
+  ) {}
+
+  /** The clients the job visits. */
+  clients(tx: Tx): Promise<string[]> {
+    return listClientsWithRuns(tx);
+  }
+
+  /**
+   * Computes one client's missing finished hours (oldest first, at most HOURS_PER_STEP) and
+   * stores those no change it could not see has touched since. Returns the hours stored.
+   */
+  async rollClient(tx: Tx, clientId: string): Promise<number> {
+    // One step at a time across replicas: a step prunes the removal records older steps' checks
+    // rely on, so a step must not overlap another one (a busy lock skips this client this pass).
+    if (!(await tryRollupStepLock(tx))) return 0;
+    const snapshot = await currentSnapshot(tx);
+    const now = this.ctx.now();
+    const end = Math.floor((now.getTime() - ROLLUP_SETTLE_MS) / HOUR) * HOUR;
+    const first = await firstLaunchOf(tx, clientId);
+    if (first === null) return 0;
+    // Hours before the client's first run are not stored: a window reads them as a (cheap) gap.
+    const start = Math.max(end - ROLLUP_HORIZON_HOURS * HOUR, Math.floor(first / HOUR) * HOUR);
+    const missing = await listMissingHours(tx, clientId, new Date(start), new Date(end), HOURS_PER_STEP);
+    const computed: HourSummary[] = [];
+    for (const [from, to] of runsOfHours(missing, CHUNK_HOURS)) {
+      const data = await loadSpan(
+        tx,
+        { clientId, since: new Date(from), now: new Date(to) },
+        { switches: false, defaultBootSeconds: this.defaultBootSeconds },
+      );
+      const byHour = new Map(hourSummaries(data.runs, data.prices).map((h) => [h.hour, h]));
+      for (let h = from; h < to; h += HOUR) computed.push(byHour.get(h) ?? zeroHour(h));
+    }
+    const stored = await storeHours(tx, clientId, snapshot, computed, now);
+    await pruneInvalidations(tx, snapshot);
+    return stored;
+  }
+
+  /**
+   * The hours of [since, now) for a savings answer: stored ones as they are, the rest computed
+   * from the raw tables, and the current rates from the runs going at `now`.
+   */
+  async windowHours(db: Executor, clientId: string, since: Date, now: Date): Promise<WindowHours> {
+    const sinceMs = since.getTime();
+    const nowMs = now.getTime();
+    const firstFull = Math.ceil(sinceMs / HOUR) * HOUR;
+    const lastFull = Math.floor(nowMs / HOUR) * HOUR;
+    let stored =
+      lastFull > firstFull
+        ? await listStoredHours(db, clientId, new Date(firstFull), new Date(lastFull))
+        : [];
+    let gaps: Array<[number, number]> = [];
+    let cursor = sinceMs;
+    for (const s of stored) {
+      if (s.hour > cursor) gaps.push([cursor, s.hour]);
+      cursor = s.hour + HOUR;
+    }
+    gaps.push([cursor, nowMs]); // always: the current rates come from this one
+    if (gaps.length > MAX_GAPS) {
+      stored = [];
+      gaps = [[sinceMs, nowMs]];
+    }
+    const loaded = await Promise.all(
+      gaps.map(([from, to]) =>
+        loadSpan(
+          db,
+          { clientId, since: new Date(from), now: new Date(to) },
+          { switches: false, defaultBootSeconds: this.defaultBootSeconds },
+        ),
+      ),
+    );
+    const parts = [...stored];
+    for (const data of loaded) parts.push(...hourSummaries(data.runs, data.prices));
+    const last = loaded[loaded.length - 1]!;
+    return { parts, rates: currentRates(last.runs, last.prices, nowMs) };
+  }
+}
+
+function zeroHour(hour: number): HourSummary {
+  return {
+    hour,
+    spot_cost: 0,
+    ondemand_cost: 0,
+    unknown_ondemand_spend: 0,
+    costed: false,
+    unknown_ondemand: [],
+    unknown_spot_price: [],
+  };
+}
+
+/** Sorted hour starts → contiguous [from, to) spans of at most `max` hours each. */
+export function runsOfHours(hours: readonly number[], max: number): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  for (const h of hours) {
+    const last = spans[spans.length - 1];
+    if (last && last[1] === h && (last[1] - last[0]) / HOUR < max) last[1] = h + HOUR;
+    else spans.push([h, h + HOUR]);
+  }
+  return spans;
+}

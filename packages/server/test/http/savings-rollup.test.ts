@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runJobOnce } from '../../src/jobs/catalog.ts';
+import { currentSnapshot, storeHours } from '../../src/repositories/savings-rollup.ts';
+import { PriceCatalogue } from '../../src/services/price-catalogue.ts';
+import { confirmedRun, fixedClock, spotPrice } from '../support/savings-fleet.ts';
+import { startTestServer, type Tenant, type TestServer } from '../support/server.ts';
+
+// The rollup stores each client's finished hours; a savings answer must be the same whether
+// its hours come from the rollup or from the raw tables, and stay so after late changes.
+
+const H = 3_600_000;
+const { now: NOW, ago } = fixedClock();
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ now: () => NOW });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** Two agents over the last ~30 hours: spot runs in two pools with changing prices, one ended. */
+async function fleet() {
+  const tenant = await t.newTenant();
+  const a = await tenant.registerAgent('api');
+  const b = await tenant.registerAgent('worker');
+  const p = await confirmedRun(t, tenant, a, { az: 'us-east-1a', from: ago(30.4) });
+  const r = await confirmedRun(t, tenant, b, { az: 'us-east-1b', from: ago(12.25) });
+  await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(40), 0.02);
+  await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(20.6), 0.013);
+  await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(3.1), 0.017);
+  await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(11.9), 0.011);
+  await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(5.5), 0.019);
+  return { tenant, a, b, p, r };
+}
+
+const savings = async (tenant: Tenant, hours: number) => {
+  const res = await t.request('GET', `/api/client/savings?hours=${hours}`, { token: tenant.token });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+};
+
+/** The answer computed from the raw tables alone: the client's stored hours are dropped first. */
+async function rawSavings(tenant: Tenant, hours: number) {
+  await t.db.kysely.deleteFrom('savings_hours').where('client_id', '=', tenant.clientId).execute();
+  return savings(tenant, hours);
+}
+
+const storedHours = async (tenant: Tenant) =>
+  (
+    await t.db.kysely
+      .selectFrom('savings_hours')
+      .select('hour')
+      .where('client_id', '=', tenant.clientId)
+      .orderBy('hour')
+      .execute()
+  ).map((r) => new Date(r.hour).getTime());
+
+const rollAll = async () => {
+  while (((await runJobOnce('savings-rollup', t.server.jobDeps)) ?? 0) > 0);
+};
+
+describe('savings rollup', () => {
+  it('stores every settled hour since the first run, and the answers do not change', async () => {
+    const { tenant } = await fleet();
+    const before = { day: await savings(tenant, 24), month: await savings(tenant, 720) };
+    expect(before.month.total_spot_cost).toBeGreaterThan(0);
+    await rollAll();
+    const hours = await storedHours(tenant);
+    const firstRunHour = Math.floor(ago(30.4).getTime() / H) * H;
+    // The hour in progress is not stored, nor the last one within 10 minutes of its end.
+    const settled = Math.floor((NOW.getTime() - 10 * 60_000) / H) * H;
+    expect(hours[0]).toBe(firstRunHour);
+    expect(hours[hours.length - 1]).toBe(settled - H);
+    expect(hours).toHaveLength((settled - firstRunHour) / H);
+    expect(await savings(tenant, 24)).toEqual(before.day);
+    expect(await savings(tenant, 720)).toEqual(before.month);
+    expect(await rawSavings(tenant, 720)).toEqual(before.month);
+  });
+
+  it('a late price point removes the hours from its own on, and they are computed again', async () => {
+    const { tenant, a } = await fleet();
+    await rollAll();
+    const late = ago(8.5);
+    await spotPrice(t, tenant, a.agent_id, 'us-east-1a', late, 0.031);
+    const lateHour = Math.floor(late.getTime() / H) * H;
+    const left = await storedHours(tenant);
+    expect(left.length).toBeGreaterThan(0);
+    expect(Math.max(...left)).toBe(lateHour - H);
+    const raw = await rawSavings(tenant, 720);
+    expect(await savings(tenant, 720)).toEqual(raw);
+    await rollAll();
+    expect(Math.max(...(await storedHours(tenant)))).toBeGreaterThan(lateHour);
+    expect(await savings(tenant, 720)).toEqual(raw);
+  });
+
+  it('a termination confirmed late removes the hours from the termination on', async () => {
+    const { tenant, r } = await fleet();
+    await rollAll();
+    const before = await savings(tenant, 720);
+    const ended = ago(6.75);
+    await t.db.kysely
+      .updateTable('instances')
+      .set({ termination_confirmed_at: ended })
+      .where('id', '=', r)
+      .execute();
+    expect(Math.max(...(await storedHours(tenant)))).toBe(Math.floor(ended.getTime() / H) * H - H);
+    await rollAll();
+    const after = await savings(tenant, 720);
+    expect(after).toEqual(await rawSavings(tenant, 720));
+    expect(after.total_spot_cost).toBeLessThan(before.total_spot_cost);
+  });
+
+  it('an on-demand price change removes every stored hour; the catalogue applied again unchanged does not', async () => {
+    const { tenant } = await fleet();
+    await rollAll();
+    const stored = (await storedHours(tenant)).length;
+    await PriceCatalogue.load().apply(t.db.kysely);
+    expect(await storedHours(tenant)).toHaveLength(stored);
+    const od = await t.db.kysely
+      .selectFrom('ondemand_prices')
+      .selectAll()
+      .where('region', '=', 'us-east-1')
+      .where('instance_type', '=', 't3.medium')
+      .executeTakeFirstOrThrow();
+    try {
+      await t.db.kysely
+        .updateTable('ondemand_prices')
+        .set({ price: od.price * 2 })
+        .where('region', '=', od.region)
+        .where('instance_type', '=', od.instance_type)
+        .execute();
+      expect(await storedHours(tenant)).toHaveLength(0);
+      await rollAll();
+      expect(await savings(tenant, 720)).toEqual(await rawSavings(tenant, 720));
+    } finally {
+      await t.db.kysely
+        .updateTable('ondemand_prices')
+        .set({ price: od.price })
+        .where('region', '=', od.region)
+        .where('instance_type', '=', od.instance_type)
+        .execute();
+    }
+  });
+
+  it('hours computed before a change the computation could not see are not stored', async () => {
+    const { tenant, a } = await fleet();
+    const snapshot = await t.db.kysely.transaction().execute((tx) => currentSnapshot(tx));
+    // Committed after the snapshot: the job's computation may not have seen it.
+    const late = ago(5.2);
+    await spotPrice(t, tenant, a.agent_id, 'us-east-1a', late, 0.05);
+    const hours = [ago(9), ago(4)].map((d) => ({
+      hour: Math.floor(d.getTime() / H) * H,
+      spot_cost: 1,
+      ondemand_cost: 2,
+      unknown_ondemand_spend: 0,
+      costed: true,
+      unknown_ondemand: [],
+      unknown_spot_price: [],
+    }));
+    const stored = await t.db.kysely
+      .transaction()
+      .execute((tx) => storeHours(tx, tenant.clientId, snapshot, hours, NOW));
+    expect(stored).toBe(1);
+    expect(await storedHours(tenant)).toEqual([hours[0]!.hour]);
+  });
+});
