@@ -256,49 +256,75 @@ export async function runDashboardQueriesBench(): Promise<void> {
         seeds: '280 ms (dashboard summary)',
         budget: 30_000,
         ours: async () => void (await get(`/api/client/savings?hours=${hours}`, token)),
-        // The rows the service reads: the window's stored hours, then for each of its two raw
-        // edges the runs that overlap it, the on-demand list and the edge's price points (with
-        // each pool's last point before it) of the spot runs' pools.
+        // The rows the service reads: the window's stored hours and their unknowns summed,
+        // then for each of its two raw edges the runs that overlap it, the on-demand list and
+        // the edge's price points (with each pool's last point before it) of the spot runs' pools.
         peer: async () => {
           const now = new Date();
           const since = new Date(now.getTime() - hours * 3_600_000);
-          const stored = await bare.query<{ first: Date | null; last: Date | null }>(
-            `SELECT min(hour) OVER () AS first, max(hour) OVER () AS last, * FROM savings_hours
-             WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour`,
-            [client, since, now],
-          );
-          const first = stored.rows[0]?.first ?? now;
-          const last = stored.rows[0]?.last
-            ? new Date(new Date(stored.rows[0].last).getTime() + 3_600_000)
+          const span = [client, since, now];
+          const [stored] = await Promise.all([
+            bare.query<{ hour: Date }>(
+              'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
+              span,
+            ),
+            bare.query(
+              `SELECT region, instance_type, market, sum(hours), CASE WHEN bool_or(spend IS NULL) THEN NULL ELSE sum(spend) END
+               FROM savings_hour_unknown_ondemand WHERE client_id = $1 AND hour >= $2 AND hour < $3
+               GROUP BY region, instance_type, market`,
+              span,
+            ),
+            bare.query(
+              `SELECT instance_type, availability_zone, sum(hours) FROM savings_hour_unknown_spot
+               WHERE client_id = $1 AND hour >= $2 AND hour < $3 GROUP BY instance_type, availability_zone`,
+              span,
+            ),
+          ]);
+          const rows = stored.rows;
+          const first = rows[0] ? new Date(rows[0].hour) : now;
+          const last = rows.length
+            ? new Date(new Date(rows[rows.length - 1]!.hour).getTime() + 3_600_000)
             : since;
           await Promise.all(
             [
               [since, first],
               [last, now],
             ].map(async ([from, to]) => {
-              await bare.query(
-                `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
-                        termination_confirmed_at
-                 FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
-                   AND (termination_confirmed_at IS NULL OR termination_confirmed_at > $2)`,
-                [client, from, to],
+              const [runs] = await Promise.all([
+                bare.query<{ instance_type: string; availability_zone: string; market: string }>(
+                  `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
+                          termination_confirmed_at
+                   FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
+                     AND (termination_confirmed_at IS NULL OR termination_confirmed_at > $2)`,
+                  [client, from, to],
+                ),
+                bare.query('SELECT region, instance_type, price FROM ondemand_prices'),
+              ]);
+              const pools = new Map(
+                runs.rows
+                  .filter((r) => r.market === 'spot')
+                  .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
               );
-              await bare.query('SELECT region, instance_type, price FROM ondemand_prices');
               await bare.query(
-                `WITH pools AS (
-                   SELECT DISTINCT instance_type, availability_zone FROM instances
-                   WHERE client_id = $1 AND market = 'spot' AND launch_confirmed_at IS NOT NULL
-                     AND launch_confirmed_at < $3 AND (termination_confirmed_at IS NULL OR termination_confirmed_at > $2))
-                 SELECT s.instance_type, s.availability_zone, s.observed_at, s.spot_price FROM price_snapshots s
-                 WHERE s.client_id = $1 AND s.observed_at >= $2 AND s.observed_at <= $3
-                   AND (s.instance_type, s.availability_zone) IN (SELECT * FROM pools)
-                 UNION ALL
-                 SELECT p.instance_type, p.availability_zone, l.observed_at, l.spot_price FROM pools p
-                 CROSS JOIN LATERAL (SELECT s.observed_at, s.spot_price FROM price_snapshots s
-                   WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                     AND s.availability_zone = p.availability_zone AND s.observed_at < $2
-                   ORDER BY s.observed_at DESC LIMIT 1) l`,
-                [client, from, to],
+                `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
+                 FROM unnest($4::text[], $5::text[]) AS p(instance_type, availability_zone)
+                 CROSS JOIN LATERAL (
+                   (SELECT s.observed_at, s.spot_price FROM price_snapshots s
+                    WHERE s.client_id = $1 AND s.instance_type = p.instance_type
+                      AND s.availability_zone = p.availability_zone AND s.observed_at < $2
+                    ORDER BY s.observed_at DESC LIMIT 1)
+                   UNION ALL
+                   (SELECT s.observed_at, s.spot_price FROM price_snapshots s
+                    WHERE s.client_id = $1 AND s.instance_type = p.instance_type
+                      AND s.availability_zone = p.availability_zone AND s.observed_at >= $2 AND s.observed_at <= $3
+                    ORDER BY s.observed_at)) x`,
+                [
+                  client,
+                  from,
+                  to,
+                  [...pools.values()].map((p) => p.instance_type),
+                  [...pools.values()].map((p) => p.availability_zone),
+                ],
               );
             }),
           );

@@ -258,8 +258,27 @@ export interface SavingsHoursTable {
   ondemand_cost: number;
   unknown_ondemand_spend: number;
   costed: boolean;
-  unknown: Json | null;
   computed_at: Timestamp;
+}
+
+/** An hour's runs whose type's on-demand price is not known (migration 010). */
+export interface SavingsHourUnknownOndemandTable {
+  client_id: string;
+  hour: Timestamp;
+  region: string;
+  instance_type: string;
+  market: string;
+  hours: number;
+  spend: number | null;
+}
+
+/** An hour's spot runs in a pool with no price yet (migration 010). */
+export interface SavingsHourUnknownSpotTable {
+  client_id: string;
+  hour: Timestamp;
+  instance_type: string;
+  availability_zone: string;
+  hours: number;
 }
 
 /** What triggers removed from the rollup, with the transaction that did it. */
@@ -356,6 +375,8 @@ export interface Database {
   price_consolidated: PriceConsolidatedTable;
   pricing_runs: PricingRunsTable;
   savings_hours: SavingsHoursTable;
+  savings_hour_unknown_ondemand: SavingsHourUnknownOndemandTable;
+  savings_hour_unknown_spot: SavingsHourUnknownSpotTable;
   savings_invalidations: SavingsInvalidationsTable;
   agent_configs: AgentConfigsTable;
   join_tokens: JoinTokensTable;

@@ -392,9 +392,14 @@ export function combineHours(parts: readonly HourSummary[], rates: CurrentRates)
     current_saving_per_hour: rates.saving,
     monthly_projection: rates.saving * HOURS_PER_MONTH,
     yearly_projection: rates.saving * HOURS_PER_YEAR,
-    unknown_ondemand: [...unknownOd.values()],
-    unknown_spot_price: [...unknownSpot.values()],
+    // Sorted, so an answer does not depend on the order its parts were read in.
+    unknown_ondemand: sortedValues(unknownOd),
+    unknown_spot_price: sortedValues(unknownSpot),
   };
+}
+
+function sortedValues<T>(byKey: Map<string, T>): T[] {
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
 /** Hourly, cumulative and projected savings of some runs (clipped to the window already). */

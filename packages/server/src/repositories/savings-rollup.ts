@@ -12,11 +12,8 @@ import type { HourSummary, UnknownOndemand, UnknownSpotPrice } from '../domain/s
 
 const HOUR = 3_600_000;
 const ROLLUP_STEP_LOCK_KEY = 7_311_121;
-
-interface StoredUnknown {
-  ondemand?: UnknownOndemand[];
-  spot_price?: UnknownSpotPrice[];
-}
+/** Rows per INSERT (PostgreSQL allows 65,535 bind parameters a statement). */
+const INSERT_BATCH = 5_000;
 
 /** Serialises the rollup's steps (see SavingsRollup.rollClient); false when another holds it. */
 export async function tryRollupStepLock(tx: Tx): Promise<boolean> {
@@ -77,40 +74,77 @@ export async function listMissingHours(
   return r.rows.map((x) => x.t);
 }
 
-/** Stored hours in [from, to), oldest first. */
+/**
+ * Stored hours in [from, to), oldest first, without their unknowns; those come summed over the
+ * whole span (what a window reports is their sum, and summing in SQL keeps a month of them off
+ * the wire).
+ */
 export async function listStoredHours(
   db: Executor,
   clientId: string,
   from: Date,
   to: Date,
-): Promise<HourSummary[]> {
-  const rows = await db
-    .selectFrom('savings_hours')
-    .select([
-      sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
-      'spot_cost',
-      'ondemand_cost',
-      'unknown_ondemand_spend',
-      'costed',
-      'unknown',
-    ])
-    .where('client_id', '=', clientId)
-    .where('hour', '>=', from)
-    .where('hour', '<', to)
-    .orderBy('hour')
-    .execute();
-  return rows.map((r) => {
-    const unknown = (r.unknown ?? {}) as StoredUnknown;
-    return {
+): Promise<{
+  hours: HourSummary[];
+  unknownOndemand: UnknownOndemand[];
+  unknownSpotPrice: UnknownSpotPrice[];
+}> {
+  const [rows, od, spot] = await Promise.all([
+    db
+      .selectFrom('savings_hours')
+      .select([
+        sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
+        'spot_cost',
+        'ondemand_cost',
+        'unknown_ondemand_spend',
+        'costed',
+      ])
+      .where('client_id', '=', clientId)
+      .where('hour', '>=', from)
+      .where('hour', '<', to)
+      .orderBy('hour')
+      .execute(),
+    db
+      .selectFrom('savings_hour_unknown_ondemand')
+      .select(['region', 'instance_type', 'market'])
+      .select((eb) => [
+        eb.fn.sum<number>('hours').as('hours'),
+        sql<number | null>`CASE WHEN bool_or(spend IS NULL) THEN NULL ELSE sum(spend) END`.as('spend'),
+      ])
+      .where('client_id', '=', clientId)
+      .where('hour', '>=', from)
+      .where('hour', '<', to)
+      .groupBy(['region', 'instance_type', 'market'])
+      .execute(),
+    db
+      .selectFrom('savings_hour_unknown_spot')
+      .select(['instance_type', 'availability_zone'])
+      .select((eb) => eb.fn.sum<number>('hours').as('hours'))
+      .where('client_id', '=', clientId)
+      .where('hour', '>=', from)
+      .where('hour', '<', to)
+      .groupBy(['instance_type', 'availability_zone'])
+      .execute(),
+  ]);
+  return {
+    hours: rows.map((r) => ({
       hour: r.t,
       spot_cost: r.spot_cost,
       ondemand_cost: r.ondemand_cost,
       unknown_ondemand_spend: r.unknown_ondemand_spend,
       costed: r.costed,
-      unknown_ondemand: unknown.ondemand ?? [],
-      unknown_spot_price: unknown.spot_price ?? [],
-    };
-  });
+      unknown_ondemand: [],
+      unknown_spot_price: [],
+    })),
+    unknownOndemand: od.map((u) => ({
+      region: u.region,
+      instance_type: u.instance_type,
+      market: u.market === 'on-demand' ? 'on-demand' : 'spot',
+      hours: Number(u.hours),
+      spend: u.spend === null ? null : Number(u.spend),
+    })),
+    unknownSpotPrice: spot.map((u) => ({ ...u, hours: Number(u.hours) })),
+  };
 }
 
 /**
@@ -136,7 +170,7 @@ export async function storeHours(
   const staleFrom = stale == null ? Number.POSITIVE_INFINITY : new Date(stale).getTime();
   const keep = hours.filter((h) => h.hour < staleFrom);
   if (keep.length === 0) return 0;
-  await tx
+  const rows = await tx
     .insertInto('savings_hours')
     .values(
       keep.map((h) => ({
@@ -146,16 +180,32 @@ export async function storeHours(
         ondemand_cost: h.ondemand_cost,
         unknown_ondemand_spend: h.unknown_ondemand_spend,
         costed: h.costed,
-        unknown:
-          h.unknown_ondemand.length + h.unknown_spot_price.length === 0
-            ? null
-            : JSON.stringify({ ondemand: h.unknown_ondemand, spot_price: h.unknown_spot_price }),
         computed_at: computedAt,
       })),
     )
     .onConflict((oc) => oc.columns(['client_id', 'hour']).doNothing())
+    .returning(sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'))
     .execute();
-  return keep.length;
+  // Only the hours this call inserted get their unknowns (a row already there has its own).
+  const inserted = new Set(rows.map((r) => r.t));
+  const mine = keep.filter((h) => inserted.has(h.hour));
+  const od = mine.flatMap((h) =>
+    h.unknown_ondemand.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u })),
+  );
+  const spot = mine.flatMap((h) =>
+    h.unknown_spot_price.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u })),
+  );
+  for (let i = 0; i < od.length; i += INSERT_BATCH)
+    await tx
+      .insertInto('savings_hour_unknown_ondemand')
+      .values(od.slice(i, i + INSERT_BATCH))
+      .execute();
+  for (let i = 0; i < spot.length; i += INSERT_BATCH)
+    await tx
+      .insertInto('savings_hour_unknown_spot')
+      .values(spot.slice(i, i + INSERT_BATCH))
+      .execute();
+  return mine.length;
 }
 
 /** Removal records every later job will see (committed before `snapshot`) are no longer needed. */

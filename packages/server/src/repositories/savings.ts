@@ -55,39 +55,26 @@ export async function listPricePointsForWindow(
   now: Date,
 ): Promise<Array<PoolId & { t: number; spot_price: number }>> {
   if (pools.length === 0) return [];
-  const epochMs = sql<number>`(extract(epoch from observed_at) * 1000)::float8`.as('t');
-  const inside = db
-    .selectFrom('price_snapshots')
-    .select(['instance_type', 'availability_zone', epochMs, 'spot_price'])
-    .where('client_id', '=', clientId)
-    .where((eb) =>
-      eb(
-        eb.refTuple('instance_type', 'availability_zone'),
-        'in',
-        pools.map((p) => eb.tuple(p.instance_type, p.availability_zone)),
-      ),
-    )
-    .where('observed_at', '>=', since)
-    .where('observed_at', '<=', now)
-    .orderBy('instance_type')
-    .orderBy('availability_zone')
-    .orderBy('observed_at')
-    .execute();
-  // Every pool's last point before the window, in one statement (one index probe per pool).
-  const before = sql<PoolId & { t: number; spot_price: number }>`
-    SELECT p.instance_type, p.availability_zone, l.t, l.spot_price
+  // Per pool, in one statement: its last point before the window and its points inside it,
+  // each an index-only range of the covering pool/time index (a list of pools as a tuple IN
+  // costs more to plan than to run).
+  const r = await sql<PoolId & { t: number; spot_price: number }>`
+    SELECT p.instance_type, p.availability_zone, x.t, x.spot_price
     FROM unnest(${pools.map((p) => p.instance_type)}::text[], ${pools.map((p) => p.availability_zone)}::text[])
       AS p(instance_type, availability_zone)
     CROSS JOIN LATERAL (
-      SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
-      FROM price_snapshots s
-      WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
-        AND s.availability_zone = p.availability_zone AND s.observed_at < ${since}
-      ORDER BY s.observed_at DESC LIMIT 1) l`
-    .execute(db)
-    .then((r) => r.rows);
-  const [rows, lasts] = await Promise.all([inside, before]);
-  return [...lasts, ...rows];
+      (SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
+       FROM price_snapshots s
+       WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
+         AND s.availability_zone = p.availability_zone AND s.observed_at < ${since}
+       ORDER BY s.observed_at DESC LIMIT 1)
+      UNION ALL
+      (SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
+       FROM price_snapshots s
+       WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
+         AND s.availability_zone = p.availability_zone AND s.observed_at >= ${since} AND s.observed_at <= ${now}
+       ORDER BY s.observed_at)) x`.execute(db);
+  return r.rows;
 }
 
 export async function listOndemandPrices(db: Executor): Promise<Map<string, number>> {

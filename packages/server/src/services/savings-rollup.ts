@@ -91,10 +91,11 @@ export class SavingsRollup {
     const nowMs = now.getTime();
     const firstFull = Math.ceil(sinceMs / HOUR) * HOUR;
     const lastFull = Math.floor(nowMs / HOUR) * HOUR;
-    let stored =
+    const rollup =
       lastFull > firstFull
         ? await listStoredHours(db, clientId, new Date(firstFull), new Date(lastFull))
-        : [];
+        : null;
+    let stored = rollup?.hours ?? [];
     let gaps: Array<[number, number]> = [];
     let cursor = sinceMs;
     for (const s of stored) {
@@ -116,6 +117,13 @@ export class SavingsRollup {
       ),
     );
     const parts = [...stored];
+    // The stored hours' unknowns, summed: unknowns add up over hours, so one part carries them.
+    if (rollup && stored.length > 0)
+      parts.push({
+        ...zeroHour(stored[0]!.hour),
+        unknown_ondemand: rollup.unknownOndemand,
+        unknown_spot_price: rollup.unknownSpotPrice,
+      });
     for (const data of loaded) parts.push(...hourSummaries(data.runs, data.prices));
     const last = loaded[loaded.length - 1]!;
     return { parts, rates: currentRates(last.runs, last.prices, nowMs) };

@@ -29,8 +29,12 @@ async function fleet() {
   await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(40), 0.02);
   await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(20.6), 0.013);
   await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(3.1), 0.017);
-  await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(11.9), 0.011);
+  await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(10.9), 0.011);
   await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(5.5), 0.019);
+  // A region the on-demand catalogue does not know: its hours are reported, not compared.
+  const c = await tenant.registerAgent('eu');
+  await confirmedRun(t, tenant, c, { az: 'eu-west-1a', region: 'eu-west-1', from: ago(7.5) });
+  await spotPrice(t, tenant, c.agent_id, 'eu-west-1a', ago(9), 0.03);
   return { tenant, a, b, p, r };
 }
 
@@ -65,6 +69,13 @@ describe('savings rollup', () => {
     const { tenant } = await fleet();
     const before = { day: await savings(tenant, 24), month: await savings(tenant, 720) };
     expect(before.month.total_spot_cost).toBeGreaterThan(0);
+    // us-east-1b had no price in its first hour (58 min); eu-west-1 has no on-demand price.
+    expect(before.month.unknown_spot_price).toEqual([
+      { instance_type: 't3.medium', availability_zone: 'us-east-1b', hours: 0.966667 },
+    ]);
+    expect(before.month.unknown_ondemand).toMatchObject([
+      { region: 'eu-west-1', instance_type: 't3.medium', market: 'spot', hours: 7.5 },
+    ]);
     await rollAll();
     const hours = await storedHours(tenant);
     const firstRunHour = Math.floor(ago(30.4).getTime() / H) * H;

@@ -30,10 +30,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       unknown_ondemand_spend double precision NOT NULL,
       -- Some run's spend in the hour is known (hours of only unknowns are not charted).
       costed boolean NOT NULL,
-      -- What could not be compared or costed in the hour: {"ondemand": [...], "spot_price": [...]}, or null.
-      unknown jsonb,
       computed_at timestamptz NOT NULL,
       PRIMARY KEY (client_id, hour)
+    );
+
+    -- What an hour could not compare or cost, one row per type (a window sums them in SQL, so
+    -- a month of a fleet without some prices is a few hundred rows, not every hour's list).
+    CREATE TABLE savings_hour_unknown_ondemand (
+      client_id uuid NOT NULL,
+      hour timestamptz NOT NULL,
+      region text NOT NULL,
+      instance_type text NOT NULL,
+      market text NOT NULL,
+      hours double precision NOT NULL,
+      -- null: an on-demand run, whose own price is the unknown one
+      spend double precision,
+      PRIMARY KEY (client_id, hour, region, instance_type, market),
+      FOREIGN KEY (client_id, hour) REFERENCES savings_hours ON DELETE CASCADE
+    );
+    CREATE TABLE savings_hour_unknown_spot (
+      client_id uuid NOT NULL,
+      hour timestamptz NOT NULL,
+      instance_type text NOT NULL,
+      availability_zone text NOT NULL,
+      hours double precision NOT NULL,
+      PRIMARY KEY (client_id, hour, instance_type, availability_zone),
+      FOREIGN KEY (client_id, hour) REFERENCES savings_hours ON DELETE CASCADE
     );
 
     CREATE TABLE savings_invalidations (
