@@ -263,50 +263,50 @@ export async function runDashboardQueriesBench(): Promise<void> {
           const now = new Date();
           const since = new Date(now.getTime() - hours * 3_600_000);
           const span = [client, since, now];
-          const [stored] = await Promise.all([
-            bare.query<{ hour: Date }>(
-              'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
-              span,
-            ),
-            bare.query(
-              `SELECT region, instance_type, market, sum(hours), CASE WHEN bool_or(spend IS NULL) THEN NULL ELSE sum(spend) END
-               FROM savings_hour_unknown_ondemand WHERE client_id = $1 AND hour >= $2 AND hour < $3
-               GROUP BY region, instance_type, market`,
-              span,
-            ),
-            bare.query(
-              `SELECT instance_type, availability_zone, sum(hours) FROM savings_hour_unknown_spot
-               WHERE client_id = $1 AND hour >= $2 AND hour < $3 GROUP BY instance_type, availability_zone`,
-              span,
-            ),
-          ]);
+          // One connection answers one query at a time: the reads go in turn.
+          const stored = await bare.query<{ hour: Date }>(
+            'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
+            span,
+          );
+          await bare.query(
+            `SELECT region, instance_type, market, sum(hours), CASE WHEN bool_or(spend IS NULL) THEN NULL ELSE sum(spend) END
+             FROM savings_hour_unknown_ondemand WHERE client_id = $1 AND hour >= $2 AND hour < $3
+             GROUP BY region, instance_type, market`,
+            span,
+          );
+          await bare.query(
+            `SELECT instance_type, availability_zone, sum(hours) FROM savings_hour_unknown_spot
+             WHERE client_id = $1 AND hour >= $2 AND hour < $3 GROUP BY instance_type, availability_zone`,
+            span,
+          );
           const rows = stored.rows;
           const first = rows[0] ? new Date(rows[0].hour) : now;
           const last = rows.length
             ? new Date(new Date(rows[rows.length - 1]!.hour).getTime() + 3_600_000)
             : since;
-          await Promise.all(
-            [
-              [since, first],
-              [last, now],
-            ].map(async ([from, to]) => {
-              const [runs] = await Promise.all([
-                bare.query<{ instance_type: string; availability_zone: string; market: string }>(
-                  `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
+          for (const [from, to] of [
+            [since, first],
+            [last, now],
+          ]) {
+            const runs = await bare.query<{
+              instance_type: string;
+              availability_zone: string;
+              market: string;
+            }>(
+              `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
                           termination_confirmed_at
                    FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
                      AND (termination_confirmed_at IS NULL OR termination_confirmed_at > $2)`,
-                  [client, from, to],
-                ),
-                bare.query('SELECT region, instance_type, price FROM ondemand_prices'),
-              ]);
-              const pools = new Map(
-                runs.rows
-                  .filter((r) => r.market === 'spot')
-                  .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
-              );
-              await bare.query(
-                `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
+              [client, from, to],
+            );
+            await bare.query('SELECT region, instance_type, price FROM ondemand_prices');
+            const pools = new Map(
+              runs.rows
+                .filter((r) => r.market === 'spot')
+                .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
+            );
+            await bare.query(
+              `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
                  FROM unnest($4::text[], $5::text[]) AS p(instance_type, availability_zone)
                  CROSS JOIN LATERAL (
                    (SELECT s.observed_at, s.spot_price FROM price_snapshots s
@@ -318,16 +318,15 @@ export async function runDashboardQueriesBench(): Promise<void> {
                     WHERE s.client_id = $1 AND s.instance_type = p.instance_type
                       AND s.availability_zone = p.availability_zone AND s.observed_at >= $2 AND s.observed_at <= $3
                     ORDER BY s.observed_at)) x`,
-                [
-                  client,
-                  from,
-                  to,
-                  [...pools.values()].map((p) => p.instance_type),
-                  [...pools.values()].map((p) => p.availability_zone),
-                ],
-              );
-            }),
-          );
+              [
+                client,
+                from,
+                to,
+                [...pools.values()].map((p) => p.instance_type),
+                [...pools.values()].map((p) => p.availability_zone),
+              ],
+            );
+          }
         },
       })),
     ];

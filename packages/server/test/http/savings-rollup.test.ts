@@ -154,6 +154,18 @@ describe('savings rollup', () => {
     }
   });
 
+  it('hours older than the raw prices\' 7-day retention stay as stored: a late change removes only newer ones', async () => {
+    const tenant = await t.newTenant();
+    const a = await tenant.registerAgent('old');
+    await confirmedRun(t, tenant, a, { az: 'us-east-1c', from: ago(24 * 9) });
+    await spotPrice(t, tenant, a.agent_id, 'us-east-1c', ago(24 * 10), 0.012);
+    await rollAll();
+    const before = await storedHours(tenant);
+    await spotPrice(t, tenant, a.agent_id, 'us-east-1c', ago(24 * 8), 0.5);
+    const final = Math.floor(ago(24 * 7).getTime() / H) * H;
+    expect(await storedHours(tenant)).toEqual(before.filter((h) => h < final));
+  });
+
   it('hours computed before a change the computation could not see are not stored', async () => {
     const { tenant, a } = await fleet();
     const snapshot = await t.db.kysely.transaction().execute((tx) => currentSnapshot(tx));

@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 /** Advisory lock between invalidating writers (shared) and the rollup job's insert (exclusive). */
 export const SAVINGS_ROLLUP_LOCK_KEY = 7_311_120;
+/** Raw price snapshots are kept 7 days (STAGING_RETENTION_MS); hours older than that are final. */
+const RAW_RETENTION_HOURS = 7 * 24;
 
 /**
  * The savings rollup (issue 11): one row per client and finished clock hour with what the
@@ -16,6 +18,9 @@ export const SAVINGS_ROLLUP_LOCK_KEY = 7_311_120;
  *   the termination (the run counted as still going until then);
  * - an on-demand price: every hour of every client (rare; the catalogue's refresh at start
  *   writes a row only when its price changed).
+ * Only hours within the raw prices' 7-day retention are removed: an older hour could not be
+ * computed again (its prices are gone), so what was stored then stands — savings history at the
+ * prices of its time, as a bill is.
  * Each removal is also recorded with its transaction id, under a shared advisory lock, so the
  * job, which computes hours outside any lock, can tell a change it did not see from one it did
  * (repositories/savings-rollup.ts).
@@ -69,8 +74,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE FUNCTION savings_invalidate(p_client uuid, p_from timestamptz) RETURNS void
     LANGUAGE plpgsql AS $$
     DECLARE
-      h timestamptz := CASE WHEN isfinite(p_from)
-        THEN date_bin('1 hour', p_from, timestamptz '1970-01-01 00:00:00+00') ELSE p_from END;
+      -- Hours older than the raw prices' retention are final: they could not be computed again.
+      h timestamptz := date_bin('1 hour', greatest(p_from, now() - ${sql.lit(`${RAW_RETENTION_HOURS} hours`)}::interval),
+        timestamptz '1970-01-01 00:00:00+00');
     BEGIN
       IF p_from IS NULL THEN RETURN; END IF;
       PERFORM pg_advisory_xact_lock_shared(${sql.lit(SAVINGS_ROLLUP_LOCK_KEY)});
