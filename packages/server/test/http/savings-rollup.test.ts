@@ -154,7 +154,7 @@ describe('savings rollup', () => {
     }
   });
 
-  it('hours older than the raw prices\' 7-day retention stay as stored: a late change removes only newer ones', async () => {
+  it("hours older than the raw prices' 7-day retention stay as stored: a late change removes only newer ones", async () => {
     const tenant = await t.newTenant();
     const a = await tenant.registerAgent('old');
     await confirmedRun(t, tenant, a, { az: 'us-east-1c', from: ago(24 * 9) });
