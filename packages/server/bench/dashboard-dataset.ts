@@ -217,6 +217,7 @@ export async function buildDataset(db: pg.Client, clientId: string, now: Date): 
   for (const d of defs) await q(d.create);
   // What autovacuum does to an insert-only table soon after: statistics and the visibility map.
   await q('VACUUM ANALYZE price_snapshots');
+  await q('VACUUM ANALYZE instances');
   await q('ANALYZE');
   const pending = await q('SELECT id FROM bench_agents WHERE n < $1 ORDER BY n', [FLEET.agentsWithPending]);
   return { pools, agentsWithPending: pending.rows.map((r) => r.id as string) };

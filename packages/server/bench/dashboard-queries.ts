@@ -268,17 +268,32 @@ export async function runDashboardQueriesBench(): Promise<void> {
             'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
             span,
           );
-          await bare.query(
-            `SELECT region, instance_type, market, sum(hours), CASE WHEN bool_or(spend IS NULL) THEN NULL ELSE sum(spend) END
-             FROM savings_hour_unknown_ondemand WHERE client_id = $1 AND hour >= $2 AND hour < $3
-             GROUP BY region, instance_type, market`,
-            span,
-          );
-          await bare.query(
-            `SELECT instance_type, availability_zone, sum(hours) FROM savings_hour_unknown_spot
-             WHERE client_id = $1 AND hour >= $2 AND hour < $3 GROUP BY instance_type, availability_zone`,
-            span,
-          );
+          // The unknowns' sums from their running totals, as repositories/savings-rollup.ts.
+          for (const [table, key] of [
+            ['savings_hour_unknown_ondemand', ['region', 'instance_type', 'market']],
+            ['savings_hour_unknown_spot', ['instance_type', 'availability_zone']],
+          ] as const) {
+            const cols = key.join(', ');
+            const k = key.map((c) => `k.${c}`).join(', ');
+            const s = key.map((c) => `s.${c}`).join(', ');
+            const same = key.map((c) => `s.${c} = k.${c}`).join(' AND ');
+            await bare.query(
+              `WITH RECURSIVE keys AS (
+                 (SELECT ${cols} FROM ${table} WHERE client_id = $1 ORDER BY ${cols} LIMIT 1)
+                 UNION ALL
+                 SELECT n.* FROM keys k CROSS JOIN LATERAL (
+                   SELECT ${s} FROM ${table} s WHERE s.client_id = $1 AND (${s}) > (${k})
+                   ORDER BY ${s} LIMIT 1) n)
+               SELECT ${k}, e.cum_hours - coalesce(b.cum_hours, 0) AS hours
+               FROM keys k
+               CROSS JOIN LATERAL (SELECT s.hour, s.cum_hours FROM ${table} s
+                 WHERE s.client_id = $1 AND ${same} AND s.hour < $3 ORDER BY s.hour DESC LIMIT 1) e
+               LEFT JOIN LATERAL (SELECT s.cum_hours FROM ${table} s
+                 WHERE s.client_id = $1 AND ${same} AND s.hour < $2 ORDER BY s.hour DESC LIMIT 1) b ON true
+               WHERE e.hour >= $2`,
+              span,
+            );
+          }
           const rows = stored.rows;
           const first = rows[0] ? new Date(rows[0].hour) : now;
           const last = rows.length
@@ -296,7 +311,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
               `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
                           termination_confirmed_at
                    FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
-                     AND (termination_confirmed_at IS NULL OR termination_confirmed_at > $2)`,
+                     AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2`,
               [client, from, to],
             );
             await bare.query('SELECT region, instance_type, price FROM ondemand_prices');

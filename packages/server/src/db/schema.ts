@@ -270,6 +270,10 @@ export interface SavingsHourUnknownOndemandTable {
   market: string;
   hours: number;
   spend: number | null;
+  /** Running totals of this type's rows over the client's stored hours up to this one. */
+  cum_hours: number;
+  cum_spend: number;
+  cum_null_spend: number;
 }
 
 /** An hour's spot runs in a pool with no price yet (migration 010). */
@@ -279,6 +283,8 @@ export interface SavingsHourUnknownSpotTable {
   instance_type: string;
   availability_zone: string;
   hours: number;
+  /** Running total of this pool's rows over the client's stored hours up to this one. */
+  cum_hours: number;
 }
 
 /** What triggers removed from the rollup, with the transaction that did it. */

@@ -14,6 +14,8 @@ const HOUR = 3_600_000;
 const ROLLUP_STEP_LOCK_KEY = 7_311_121;
 /** Rows per INSERT (PostgreSQL allows 65,535 bind parameters a statement). */
 const INSERT_BATCH = 5_000;
+/** Up to two days, a span's unknowns are summed from its rows; longer, from running totals. */
+const SHORT_SPAN_MS = 48 * HOUR;
 
 /** Serialises the rollup's steps (see SavingsRollup.rollClient); false when another holds it. */
 export async function tryRollupStepLock(tx: Tx): Promise<boolean> {
@@ -76,8 +78,9 @@ export async function listMissingHours(
 
 /**
  * Stored hours in [from, to), oldest first, without their unknowns; those come summed over the
- * whole span (what a window reports is their sum, and summing in SQL keeps a month of them off
- * the wire).
+ * whole span (what a window reports is their sum): a short span sums its rows, a long one
+ * reads running totals (a month of a fleet without some prices is tens of thousands of rows,
+ * its totals a few hundred index probes).
  */
 export async function listStoredHours(
   db: Executor,
@@ -89,7 +92,7 @@ export async function listStoredHours(
   unknownOndemand: UnknownOndemand[];
   unknownSpotPrice: UnknownSpotPrice[];
 }> {
-  const [rows, od, spot] = await Promise.all([
+  const [rows, [od, spot]] = await Promise.all([
     db
       .selectFrom('savings_hours')
       .select([
@@ -104,6 +107,117 @@ export async function listStoredHours(
       .where('hour', '<', to)
       .orderBy('hour')
       .execute(),
+    to.getTime() - from.getTime() <= SHORT_SPAN_MS
+      ? unknownsFromRows(db, clientId, from, to)
+      : unknownsFromTotals(db, clientId, from, to),
+  ]);
+  return {
+    hours: rows.map((r) => ({
+      hour: r.t,
+      spot_cost: r.spot_cost,
+      ondemand_cost: r.ondemand_cost,
+      unknown_ondemand_spend: r.unknown_ondemand_spend,
+      costed: r.costed,
+      unknown_ondemand: [],
+      unknown_spot_price: [],
+    })),
+    unknownOndemand: od.map((u) => ({
+      region: u.region,
+      instance_type: u.instance_type,
+      market: u.market === 'on-demand' ? 'on-demand' : 'spot',
+      hours: Number(u.hours),
+      spend: u.spend === null ? null : Number(u.spend),
+    })),
+    unknownSpotPrice: spot.map((u) => ({ ...u, hours: Number(u.hours) })),
+  };
+}
+
+interface UnknownOdRow {
+  region: string;
+  instance_type: string;
+  market: string;
+  hours: number;
+  spend: number | null;
+}
+interface UnknownSpotRow {
+  instance_type: string;
+  availability_zone: string;
+  hours: number;
+}
+
+/**
+ * A long span's unknowns: per type or pool (walked down the key index, one probe each), its
+ * running total at the span's last row less the one before the span; only those with a row in
+ * the span.
+ */
+function unknownsFromTotals(
+  db: Executor,
+  clientId: string,
+  from: Date,
+  to: Date,
+): Promise<[UnknownOdRow[], UnknownSpotRow[]]> {
+  return Promise.all([
+    sql<{ region: string; instance_type: string; market: string; hours: number; spend: number | null }>`
+      WITH RECURSIVE keys AS (
+        (SELECT region, instance_type, market FROM savings_hour_unknown_ondemand
+         WHERE client_id = ${clientId} ORDER BY region, instance_type, market LIMIT 1)
+        UNION ALL
+        SELECT n.region, n.instance_type, n.market FROM keys k CROSS JOIN LATERAL (
+          SELECT s.region, s.instance_type, s.market FROM savings_hour_unknown_ondemand s
+          WHERE s.client_id = ${clientId} AND (s.region, s.instance_type, s.market) > (k.region, k.instance_type, k.market)
+          ORDER BY s.region, s.instance_type, s.market LIMIT 1) n)
+      SELECT k.region, k.instance_type, k.market, e.cum_hours - coalesce(b.cum_hours, 0) AS hours,
+        CASE WHEN e.cum_null_spend - coalesce(b.cum_null_spend, 0) > 0 THEN NULL
+             ELSE e.cum_spend - coalesce(b.cum_spend, 0) END AS spend
+      FROM keys k
+      CROSS JOIN LATERAL (
+        SELECT s.hour, s.cum_hours, s.cum_spend, s.cum_null_spend FROM savings_hour_unknown_ondemand s
+        WHERE s.client_id = ${clientId} AND s.region = k.region AND s.instance_type = k.instance_type
+          AND s.market = k.market AND s.hour < ${to}
+        ORDER BY s.hour DESC LIMIT 1) e
+      LEFT JOIN LATERAL (
+        SELECT s.cum_hours, s.cum_spend, s.cum_null_spend FROM savings_hour_unknown_ondemand s
+        WHERE s.client_id = ${clientId} AND s.region = k.region AND s.instance_type = k.instance_type
+          AND s.market = k.market AND s.hour < ${from}
+        ORDER BY s.hour DESC LIMIT 1) b ON true
+      WHERE e.hour >= ${from}`
+      .execute(db)
+      .then((r) => r.rows),
+    sql<{ instance_type: string; availability_zone: string; hours: number }>`
+      WITH RECURSIVE keys AS (
+        (SELECT instance_type, availability_zone FROM savings_hour_unknown_spot
+         WHERE client_id = ${clientId} ORDER BY instance_type, availability_zone LIMIT 1)
+        UNION ALL
+        SELECT n.instance_type, n.availability_zone FROM keys k CROSS JOIN LATERAL (
+          SELECT s.instance_type, s.availability_zone FROM savings_hour_unknown_spot s
+          WHERE s.client_id = ${clientId} AND (s.instance_type, s.availability_zone) > (k.instance_type, k.availability_zone)
+          ORDER BY s.instance_type, s.availability_zone LIMIT 1) n)
+      SELECT k.instance_type, k.availability_zone, e.cum_hours - coalesce(b.cum_hours, 0) AS hours
+      FROM keys k
+      CROSS JOIN LATERAL (
+        SELECT s.hour, s.cum_hours FROM savings_hour_unknown_spot s
+        WHERE s.client_id = ${clientId} AND s.instance_type = k.instance_type
+          AND s.availability_zone = k.availability_zone AND s.hour < ${to}
+        ORDER BY s.hour DESC LIMIT 1) e
+      LEFT JOIN LATERAL (
+        SELECT s.cum_hours FROM savings_hour_unknown_spot s
+        WHERE s.client_id = ${clientId} AND s.instance_type = k.instance_type
+          AND s.availability_zone = k.availability_zone AND s.hour < ${from}
+        ORDER BY s.hour DESC LIMIT 1) b ON true
+      WHERE e.hour >= ${from}`
+      .execute(db)
+      .then((r) => r.rows),
+  ]);
+}
+
+/** A short span's unknowns: its rows summed (fewer rows than a long span's probes). */
+function unknownsFromRows(
+  db: Executor,
+  clientId: string,
+  from: Date,
+  to: Date,
+): Promise<[UnknownOdRow[], UnknownSpotRow[]]> {
+  return Promise.all([
     db
       .selectFrom('savings_hour_unknown_ondemand')
       .select(['region', 'instance_type', 'market'])
@@ -126,25 +240,6 @@ export async function listStoredHours(
       .groupBy(['instance_type', 'availability_zone'])
       .execute(),
   ]);
-  return {
-    hours: rows.map((r) => ({
-      hour: r.t,
-      spot_cost: r.spot_cost,
-      ondemand_cost: r.ondemand_cost,
-      unknown_ondemand_spend: r.unknown_ondemand_spend,
-      costed: r.costed,
-      unknown_ondemand: [],
-      unknown_spot_price: [],
-    })),
-    unknownOndemand: od.map((u) => ({
-      region: u.region,
-      instance_type: u.instance_type,
-      market: u.market === 'on-demand' ? 'on-demand' : 'spot',
-      hours: Number(u.hours),
-      spend: u.spend === null ? null : Number(u.spend),
-    })),
-    unknownSpotPrice: spot.map((u) => ({ ...u, hours: Number(u.hours) })),
-  };
 }
 
 /**
@@ -189,11 +284,19 @@ export async function storeHours(
   // Only the hours this call inserted get their unknowns (a row already there has its own).
   const inserted = new Set(rows.map((r) => r.t));
   const mine = keep.filter((h) => inserted.has(h.hour));
+  // Running totals are filled in by one statement per table below.
   const od = mine.flatMap((h) =>
-    h.unknown_ondemand.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u })),
+    h.unknown_ondemand.map((u) => ({
+      client_id: clientId,
+      hour: new Date(h.hour),
+      ...u,
+      cum_hours: 0,
+      cum_spend: 0,
+      cum_null_spend: 0,
+    })),
   );
   const spot = mine.flatMap((h) =>
-    h.unknown_spot_price.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u })),
+    h.unknown_spot_price.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u, cum_hours: 0 })),
   );
   for (let i = 0; i < od.length; i += INSERT_BATCH)
     await tx
@@ -205,7 +308,50 @@ export async function storeHours(
       .insertInto('savings_hour_unknown_spot')
       .values(spot.slice(i, i + INSERT_BATCH))
       .execute();
+  if (mine.length > 0) await updateRunningTotals(tx, clientId, new Date(mine[0]!.hour));
   return mine.length;
+}
+
+/**
+ * Sets the running totals of the client's unknown rows from `from` on: each type's or pool's
+ * total before `from` plus its rows' sum up to each hour. The job appends hours at the end, so
+ * these are the rows just inserted; were hours ever inserted before stored ones, the later
+ * rows are brought up to date by the same statement.
+ */
+async function updateRunningTotals(tx: Tx, clientId: string, from: Date): Promise<void> {
+  await sql`
+    UPDATE savings_hour_unknown_spot u SET cum_hours = x.cum
+    FROM (
+      SELECT s.instance_type, s.availability_zone, s.hour,
+        coalesce(b.cum_hours, 0)
+          + sum(s.hours) OVER (PARTITION BY s.instance_type, s.availability_zone ORDER BY s.hour) AS cum
+      FROM savings_hour_unknown_spot s
+      LEFT JOIN LATERAL (
+        SELECT p.cum_hours FROM savings_hour_unknown_spot p
+        WHERE p.client_id = s.client_id AND p.instance_type = s.instance_type
+          AND p.availability_zone = s.availability_zone AND p.hour < ${from}
+        ORDER BY p.hour DESC LIMIT 1) b ON true
+      WHERE s.client_id = ${clientId} AND s.hour >= ${from}) x
+    WHERE u.client_id = ${clientId} AND u.instance_type = x.instance_type
+      AND u.availability_zone = x.availability_zone AND u.hour = x.hour`.execute(tx);
+  await sql`
+    UPDATE savings_hour_unknown_ondemand u
+    SET cum_hours = x.cum_hours, cum_spend = x.cum_spend, cum_null_spend = x.cum_null_spend
+    FROM (
+      SELECT s.region, s.instance_type, s.market, s.hour,
+        coalesce(b.cum_hours, 0) + sum(s.hours) OVER w AS cum_hours,
+        coalesce(b.cum_spend, 0) + sum(coalesce(s.spend, 0)) OVER w AS cum_spend,
+        coalesce(b.cum_null_spend, 0) + sum(CASE WHEN s.spend IS NULL THEN 1 ELSE 0 END) OVER w AS cum_null_spend
+      FROM savings_hour_unknown_ondemand s
+      LEFT JOIN LATERAL (
+        SELECT p.cum_hours, p.cum_spend, p.cum_null_spend FROM savings_hour_unknown_ondemand p
+        WHERE p.client_id = s.client_id AND p.region = s.region AND p.instance_type = s.instance_type
+          AND p.market = s.market AND p.hour < ${from}
+        ORDER BY p.hour DESC LIMIT 1) b ON true
+      WHERE s.client_id = ${clientId} AND s.hour >= ${from}
+      WINDOW w AS (PARTITION BY s.region, s.instance_type, s.market ORDER BY s.hour)) x
+    WHERE u.client_id = ${clientId} AND u.region = x.region AND u.instance_type = x.instance_type
+      AND u.market = x.market AND u.hour = x.hour`.execute(tx);
 }
 
 /** Removal records every later job will see (committed before `snapshot`) are no longer needed. */

@@ -27,9 +27,9 @@ export async function listRunsInWindow(
     .where('client_id', '=', clientId)
     .where('launch_confirmed_at', 'is not', null)
     .where('launch_confirmed_at', '<', now)
-    .where((eb) =>
-      eb.or([eb('termination_confirmed_at', 'is', null), eb('termination_confirmed_at', '>', since)]),
-    );
+    // Still running, or ended after `since`: one range of index instances_client_runs
+    // (migration 010), which holds every column read here.
+    .where(sql<Date>`coalesce(termination_confirmed_at, 'infinity'::timestamptz)`, '>', since);
   if (agentId) q = q.where('agent_id', '=', agentId);
   return q.execute();
 }

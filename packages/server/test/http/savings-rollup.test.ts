@@ -33,8 +33,8 @@ async function fleet() {
   await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(5.5), 0.019);
   // A region the on-demand catalogue does not know: its hours are reported, not compared.
   const c = await tenant.registerAgent('eu');
-  await confirmedRun(t, tenant, c, { az: 'eu-west-1a', region: 'eu-west-1', from: ago(7.5) });
-  await spotPrice(t, tenant, c.agent_id, 'eu-west-1a', ago(9), 0.03);
+  await confirmedRun(t, tenant, c, { az: 'eu-west-1a', region: 'eu-west-1', from: ago(80) });
+  await spotPrice(t, tenant, c.agent_id, 'eu-west-1a', ago(90), 0.03);
   return { tenant, a, b, p, r };
 }
 
@@ -67,23 +67,34 @@ const rollAll = async () => {
 describe('savings rollup', () => {
   it('stores every settled hour since the first run, and the answers do not change', async () => {
     const { tenant } = await fleet();
-    const before = { day: await savings(tenant, 24), month: await savings(tenant, 720) };
+    // Windows that open inside the unknowns' stretch (eu-west-1 ran 80 h), short and long
+    // (their sums are read two ways), and before it.
+    const before = {
+      five: await savings(tenant, 5),
+      sixty: await savings(tenant, 60),
+      day: await savings(tenant, 24),
+      month: await savings(tenant, 720),
+    };
+    expect(before.five.unknown_ondemand).toMatchObject([{ region: 'eu-west-1', hours: 5 }]);
+    expect(before.sixty.unknown_ondemand).toMatchObject([{ region: 'eu-west-1', hours: 60 }]);
     expect(before.month.total_spot_cost).toBeGreaterThan(0);
     // us-east-1b had no price in its first hour (58 min); eu-west-1 has no on-demand price.
     expect(before.month.unknown_spot_price).toEqual([
       { instance_type: 't3.medium', availability_zone: 'us-east-1b', hours: 0.966667 },
     ]);
     expect(before.month.unknown_ondemand).toMatchObject([
-      { region: 'eu-west-1', instance_type: 't3.medium', market: 'spot', hours: 7.5 },
+      { region: 'eu-west-1', instance_type: 't3.medium', market: 'spot', hours: 80 },
     ]);
     await rollAll();
     const hours = await storedHours(tenant);
-    const firstRunHour = Math.floor(ago(30.4).getTime() / H) * H;
+    const firstRunHour = Math.floor(ago(80).getTime() / H) * H;
     // The hour in progress is not stored, nor the last one within 10 minutes of its end.
     const settled = Math.floor((NOW.getTime() - 10 * 60_000) / H) * H;
     expect(hours[0]).toBe(firstRunHour);
     expect(hours[hours.length - 1]).toBe(settled - H);
     expect(hours).toHaveLength((settled - firstRunHour) / H);
+    expect(await savings(tenant, 5)).toEqual(before.five);
+    expect(await savings(tenant, 60)).toEqual(before.sixty);
     expect(await savings(tenant, 24)).toEqual(before.day);
     expect(await savings(tenant, 720)).toEqual(before.month);
     expect(await rawSavings(tenant, 720)).toEqual(before.month);

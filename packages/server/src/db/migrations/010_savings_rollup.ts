@@ -39,29 +39,44 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (client_id, hour)
     );
 
-    -- What an hour could not compare or cost, one row per type (a window sums them in SQL, so
-    -- a month of a fleet without some prices is a few hundred rows, not every hour's list).
+    -- What an hour could not compare or cost, one row per type or pool, with running totals
+    -- per type or pool over the client's stored hours: a window's sum is the total at its end
+    -- less the total before it, two index probes per type or pool however long the window.
+    -- (Stored hours only ever grow at their end or lose a suffix, so a running total stays true.)
     CREATE TABLE savings_hour_unknown_ondemand (
       client_id uuid NOT NULL,
-      hour timestamptz NOT NULL,
       region text NOT NULL,
       instance_type text NOT NULL,
       market text NOT NULL,
+      hour timestamptz NOT NULL,
       hours double precision NOT NULL,
       -- null: an on-demand run, whose own price is the unknown one
       spend double precision,
-      PRIMARY KEY (client_id, hour, region, instance_type, market),
+      cum_hours double precision NOT NULL,
+      cum_spend double precision NOT NULL,
+      cum_null_spend integer NOT NULL,
+      PRIMARY KEY (client_id, region, instance_type, market, hour),
       FOREIGN KEY (client_id, hour) REFERENCES savings_hours ON DELETE CASCADE
     );
+    CREATE INDEX savings_hour_unknown_ondemand_hour ON savings_hour_unknown_ondemand (client_id, hour);
     CREATE TABLE savings_hour_unknown_spot (
       client_id uuid NOT NULL,
-      hour timestamptz NOT NULL,
       instance_type text NOT NULL,
       availability_zone text NOT NULL,
+      hour timestamptz NOT NULL,
       hours double precision NOT NULL,
-      PRIMARY KEY (client_id, hour, instance_type, availability_zone),
+      cum_hours double precision NOT NULL,
+      PRIMARY KEY (client_id, instance_type, availability_zone, hour),
       FOREIGN KEY (client_id, hour) REFERENCES savings_hours ON DELETE CASCADE
     );
+    CREATE INDEX savings_hour_unknown_spot_hour ON savings_hour_unknown_spot (client_id, hour);
+
+    -- The runs that overlap a span (repositories/savings.ts listRunsInWindow): still running or
+    -- ended after its start, one index-only range.
+    CREATE INDEX instances_client_runs ON instances
+      (client_id, (coalesce(termination_confirmed_at, 'infinity'::timestamptz)))
+      INCLUDE (id, agent_id, role, instance_type, availability_zone, region, market,
+               launch_confirmed_at, termination_confirmed_at);
 
     CREATE TABLE savings_invalidations (
       id bigserial PRIMARY KEY,
