@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJobOnce } from '../../src/jobs/catalog.ts';
 import { currentSnapshot, storeHours } from '../../src/repositories/savings-rollup.ts';
@@ -197,5 +198,43 @@ describe('savings rollup', () => {
       .execute((tx) => storeHours(tx, tenant.clientId, snapshot, hours, NOW));
     expect(stored).toBe(1);
     expect(await storedHours(tenant)).toEqual([hours[0]!.hour]);
+  });
+
+  it('a change committed while the job stores its hours waits for it, then removes what it stored', async () => {
+    const { tenant, a } = await fleet();
+    const snapshot = await t.db.kysely.transaction().execute((tx) => currentSnapshot(tx));
+    const hour = {
+      hour: Math.floor(ago(3).getTime() / H) * H,
+      spot_cost: 1,
+      ondemand_cost: 2,
+      unknown_ondemand_spend: 0,
+      costed: true,
+      unknown_ondemand: [],
+      unknown_spot_price: [],
+    };
+    let writer: Promise<void> | undefined;
+    await t.db.kysely.transaction().execute(async (tx) => {
+      expect(await storeHours(tx, tenant.clientId, snapshot, [hour], NOW)).toBe(1);
+      // A late price for an earlier hour, sent while the job's transaction is still open.
+      writer = spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(3.5), 0.07);
+      if (t.testDb.kind === 'postgres') {
+        // Its trigger waits on the rollup lock the job holds (PGlite's one connection
+        // queues the whole statement behind the job's transaction instead).
+        const deadline = Date.now() + 10_000;
+        let waiting = false;
+        while (!waiting && Date.now() < deadline) {
+          const r = await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`.execute(
+            t.db.kysely,
+          );
+          waiting = r.rows[0]!.n > 0;
+          if (!waiting) await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(waiting, 'the writer did not wait on the rollup lock').toBe(true);
+      }
+    });
+    await writer;
+    expect(await storedHours(tenant)).toEqual([]);
   });
 });
