@@ -34,6 +34,38 @@ const everyPoolSql = `
     ORDER BY s.observed_at) pts
   LIMIT ${PRICE_POINTS_CAP + 1}`;
 
+/**
+ * The unknowns' sums of a savings window as repositories/savings-rollup.ts reads them: the
+ * rows summed up to two days, running totals per type or pool beyond ($1 client, $2/$3 span).
+ */
+function unknownSumsSql(hours: number): string[] {
+  const tables = [
+    ['savings_hour_unknown_ondemand', ['region', 'instance_type', 'market']],
+    ['savings_hour_unknown_spot', ['instance_type', 'availability_zone']],
+  ] as const;
+  return tables.map(([table, key]) => {
+    const cols = key.join(', ');
+    if (hours <= 48)
+      return `SELECT ${cols}, sum(hours) FROM ${table} WHERE client_id = $1 AND hour >= $2 AND hour < $3 GROUP BY ${cols}`;
+    const k = key.map((c) => `k.${c}`).join(', ');
+    const s = key.map((c) => `s.${c}`).join(', ');
+    const same = key.map((c) => `s.${c} = k.${c}`).join(' AND ');
+    return `WITH RECURSIVE keys AS (
+        (SELECT ${cols} FROM ${table} WHERE client_id = $1 ORDER BY ${cols} LIMIT 1)
+        UNION ALL
+        SELECT n.* FROM keys k CROSS JOIN LATERAL (
+          SELECT ${s} FROM ${table} s WHERE s.client_id = $1 AND (${s}) > (${k})
+          ORDER BY ${s} LIMIT 1) n)
+      SELECT ${k}, e.cum_hours - coalesce(b.cum_hours, 0) AS hours
+      FROM keys k
+      CROSS JOIN LATERAL (SELECT s.hour, s.cum_hours FROM ${table} s
+        WHERE s.client_id = $1 AND ${same} AND s.hour < $3 ORDER BY s.hour DESC LIMIT 1) e
+      LEFT JOIN LATERAL (SELECT s.cum_hours FROM ${table} s
+        WHERE s.client_id = $1 AND ${same} AND s.hour < $2 ORDER BY s.hour DESC LIMIT 1) b ON true
+      WHERE e.hour >= $2`;
+  });
+}
+
 /** GET over one kept-alive socket; resolves when the whole body has arrived. */
 function getter(baseUrl: string) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -79,6 +111,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
   process.once('SIGTERM', drop);
   const t = await startTestServer({ listen: true, testDb });
   const bare = new pg.Client({ connectionString: testDb.env.DATABASE_URL });
+  const barePool = new pg.Pool({ connectionString: testDb.env.DATABASE_URL, max: 3 });
   await bare.connect();
   try {
     const tenant = await t.newTenant('bench-fleet');
@@ -95,7 +128,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
     );
     const [l1, l5] = loadavg();
     console.log(
-      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection`,
+      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection (savings: a pool of 3, reading concurrently as ours does)`,
     );
 
     // The savings rollup's first pass over the dataset (a one-time backfill: afterwards each
@@ -256,72 +289,48 @@ export async function runDashboardQueriesBench(): Promise<void> {
         seeds: '280 ms (dashboard summary)',
         budget: 30_000,
         ours: async () => void (await get(`/api/client/savings?hours=${hours}`, token)),
-        // The rows the service reads: the window's stored hours and their unknowns summed,
-        // then for each of its two raw edges the runs that overlap it, the on-demand list and
-        // the edge's price points (with each pool's last point before it) of the spot runs' pools.
+        // The rows the service reads, with the same concurrency (a pool of 3 connections, as the
+        // server has more): the window's stored hours and their unknowns' sums together, then
+        // its two raw edges together, each the runs that overlap it, the on-demand list and the
+        // edge's price points (with each pool's last point before it) of the spot runs' pools.
         peer: async () => {
           const now = new Date();
           const since = new Date(now.getTime() - hours * 3_600_000);
           const span = [client, since, now];
-          // One connection answers one query at a time: the reads go in turn.
-          const stored = await bare.query<{ hour: Date }>(
-            'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
-            span,
-          );
-          // The unknowns' sums from their running totals, as repositories/savings-rollup.ts.
-          for (const [table, key] of [
-            ['savings_hour_unknown_ondemand', ['region', 'instance_type', 'market']],
-            ['savings_hour_unknown_spot', ['instance_type', 'availability_zone']],
-          ] as const) {
-            const cols = key.join(', ');
-            const k = key.map((c) => `k.${c}`).join(', ');
-            const s = key.map((c) => `s.${c}`).join(', ');
-            const same = key.map((c) => `s.${c} = k.${c}`).join(' AND ');
-            await bare.query(
-              `WITH RECURSIVE keys AS (
-                 (SELECT ${cols} FROM ${table} WHERE client_id = $1 ORDER BY ${cols} LIMIT 1)
-                 UNION ALL
-                 SELECT n.* FROM keys k CROSS JOIN LATERAL (
-                   SELECT ${s} FROM ${table} s WHERE s.client_id = $1 AND (${s}) > (${k})
-                   ORDER BY ${s} LIMIT 1) n)
-               SELECT ${k}, e.cum_hours - coalesce(b.cum_hours, 0) AS hours
-               FROM keys k
-               CROSS JOIN LATERAL (SELECT s.hour, s.cum_hours FROM ${table} s
-                 WHERE s.client_id = $1 AND ${same} AND s.hour < $3 ORDER BY s.hour DESC LIMIT 1) e
-               LEFT JOIN LATERAL (SELECT s.cum_hours FROM ${table} s
-                 WHERE s.client_id = $1 AND ${same} AND s.hour < $2 ORDER BY s.hour DESC LIMIT 1) b ON true
-               WHERE e.hour >= $2`,
+          const [stored] = await Promise.all([
+            barePool.query<{ hour: Date }>(
+              'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
               span,
-            );
-          }
+            ),
+            ...unknownSumsSql(hours).map((q) => barePool.query(q, span)),
+          ]);
           const rows = stored.rows;
           const first = rows[0] ? new Date(rows[0].hour) : now;
           const last = rows.length
             ? new Date(new Date(rows[rows.length - 1]!.hour).getTime() + 3_600_000)
             : since;
-          for (const [from, to] of [
-            [since, first],
-            [last, now],
-          ]) {
-            const runs = await bare.query<{
-              instance_type: string;
-              availability_zone: string;
-              market: string;
-            }>(
-              `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
+          await Promise.all(
+            [
+              [since, first],
+              [last, now],
+            ].map(async ([from, to]) => {
+              const [runs] = await Promise.all([
+                barePool.query<{ instance_type: string; availability_zone: string; market: string }>(
+                  `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
                           termination_confirmed_at
                    FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
                      AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2`,
-              [client, from, to],
-            );
-            await bare.query('SELECT region, instance_type, price FROM ondemand_prices');
-            const pools = new Map(
-              runs.rows
-                .filter((r) => r.market === 'spot')
-                .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
-            );
-            await bare.query(
-              `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
+                  [client, from, to],
+                ),
+                barePool.query('SELECT region, instance_type, price FROM ondemand_prices'),
+              ]);
+              const pools = new Map(
+                runs.rows
+                  .filter((r) => r.market === 'spot')
+                  .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
+              );
+              await barePool.query(
+                `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
                  FROM unnest($4::text[], $5::text[]) AS p(instance_type, availability_zone)
                  CROSS JOIN LATERAL (
                    (SELECT s.observed_at, s.spot_price FROM price_snapshots s
@@ -333,15 +342,16 @@ export async function runDashboardQueriesBench(): Promise<void> {
                     WHERE s.client_id = $1 AND s.instance_type = p.instance_type
                       AND s.availability_zone = p.availability_zone AND s.observed_at >= $2 AND s.observed_at <= $3
                     ORDER BY s.observed_at)) x`,
-              [
-                client,
-                from,
-                to,
-                [...pools.values()].map((p) => p.instance_type),
-                [...pools.values()].map((p) => p.availability_zone),
-              ],
-            );
-          }
+                [
+                  client,
+                  from,
+                  to,
+                  [...pools.values()].map((p) => p.instance_type),
+                  [...pools.values()].map((p) => p.availability_zone),
+                ],
+              );
+            }),
+          );
         },
       })),
     ];
@@ -353,6 +363,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
     }
   } finally {
     await bare.end();
+    await barePool.end();
     await t.close();
     process.off('SIGINT', drop);
     process.off('SIGTERM', drop);
