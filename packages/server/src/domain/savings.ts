@@ -215,7 +215,8 @@ export interface HourSummary extends HourBucket {
   unknown_spot_price: UnknownSpotPrice[];
 }
 
-const emptyHour = (hour: number): HourSummary => ({
+/** An hour in which nothing ran. */
+export const emptyHour = (hour: number): HourSummary => ({
   hour,
   spot_cost: 0,
   ondemand_cost: 0,

@@ -1,5 +1,11 @@
 import type { Executor, Tx } from '../db/executor.ts';
-import { type CurrentRates, currentRates, type HourSummary, hourSummaries } from '../domain/savings.ts';
+import {
+  type CurrentRates,
+  currentRates,
+  emptyHour,
+  type HourSummary,
+  hourSummaries,
+} from '../domain/savings.ts';
 import {
   currentSnapshot,
   firstLaunchOf,
@@ -75,7 +81,7 @@ export class SavingsRollup {
         { switches: false, defaultBootSeconds: this.defaultBootSeconds },
       );
       const byHour = new Map(hourSummaries(data.runs, data.prices).map((h) => [h.hour, h]));
-      for (let h = from; h < to; h += HOUR) computed.push(byHour.get(h) ?? zeroHour(h));
+      for (let h = from; h < to; h += HOUR) computed.push(byHour.get(h) ?? emptyHour(h));
     }
     const stored = await storeHours(tx, clientId, snapshot, computed, now);
     await pruneInvalidations(tx, snapshot);
@@ -120,7 +126,7 @@ export class SavingsRollup {
     // The stored hours' unknowns, summed: unknowns add up over hours, so one part carries them.
     if (rollup && stored.length > 0)
       parts.push({
-        ...zeroHour(stored[0]!.hour),
+        ...emptyHour(stored[0]!.hour),
         unknown_ondemand: rollup.unknownOndemand,
         unknown_spot_price: rollup.unknownSpotPrice,
       });
@@ -130,20 +136,8 @@ export class SavingsRollup {
   }
 }
 
-function zeroHour(hour: number): HourSummary {
-  return {
-    hour,
-    spot_cost: 0,
-    ondemand_cost: 0,
-    unknown_ondemand_spend: 0,
-    costed: false,
-    unknown_ondemand: [],
-    unknown_spot_price: [],
-  };
-}
-
 /** Sorted hour starts → contiguous [from, to) spans of at most `max` hours each. */
-export function runsOfHours(hours: readonly number[], max: number): Array<[number, number]> {
+function runsOfHours(hours: readonly number[], max: number): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   for (const h of hours) {
     const last = spans[spans.length - 1];
