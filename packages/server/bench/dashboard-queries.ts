@@ -35,36 +35,15 @@ const everyPoolSql = `
   LIMIT ${PRICE_POINTS_CAP + 1}`;
 
 /**
- * The unknowns' sums of a savings window as repositories/savings-rollup.ts reads them: the
- * rows summed up to two days, running totals per type or pool beyond ($1 client, $2/$3 span).
+ * The unknowns of a savings window's stored hours as repositories/savings-rollup.ts reads them:
+ * the running totals at its last stored hour and at the last one before it ($1 client, $2/$3
+ * span), one round trip.
  */
-function unknownSumsSql(hours: number): string[] {
-  const tables = [
-    ['savings_hour_unknown_ondemand', ['region', 'instance_type', 'market']],
-    ['savings_hour_unknown_spot', ['instance_type', 'availability_zone']],
-  ] as const;
-  return tables.map(([table, key]) => {
-    const cols = key.join(', ');
-    if (hours <= 48)
-      return `SELECT ${cols}, sum(hours) FROM ${table} WHERE client_id = $1 AND hour >= $2 AND hour < $3 GROUP BY ${cols}`;
-    const k = key.map((c) => `k.${c}`).join(', ');
-    const s = key.map((c) => `s.${c}`).join(', ');
-    const same = key.map((c) => `s.${c} = k.${c}`).join(' AND ');
-    return `WITH RECURSIVE keys AS (
-        (SELECT ${cols} FROM ${table} WHERE client_id = $1 ORDER BY ${cols} LIMIT 1)
-        UNION ALL
-        SELECT n.* FROM keys k CROSS JOIN LATERAL (
-          SELECT ${s} FROM ${table} s WHERE s.client_id = $1 AND (${s}) > (${k})
-          ORDER BY ${s} LIMIT 1) n)
-      SELECT ${k}, e.cum_hours - coalesce(b.cum_hours, 0) AS hours
-      FROM keys k
-      CROSS JOIN LATERAL (SELECT s.hour, s.cum_hours FROM ${table} s
-        WHERE s.client_id = $1 AND ${same} AND s.hour < $3 ORDER BY s.hour DESC LIMIT 1) e
-      LEFT JOIN LATERAL (SELECT s.cum_hours FROM ${table} s
-        WHERE s.client_id = $1 AND ${same} AND s.hour < $2 ORDER BY s.hour DESC LIMIT 1) b ON true
-      WHERE e.hour >= $2`;
-  });
-}
+const totalsAt = (edge: string, bound: string) => `
+  (SELECT '${edge}' AS edge, h.hour, u.ondemand, u.spot FROM savings_hours h
+   LEFT JOIN savings_unknown_totals u ON u.client_id = h.client_id AND u.hour = h.hour
+   WHERE h.client_id = $1 AND h.hour < ${bound} ORDER BY h.hour DESC LIMIT 1)`;
+const unknownTotalsSql = `${totalsAt('end', '$3')} UNION ALL ${totalsAt('before', '$2')}`;
 
 /** GET over one kept-alive socket; resolves when the whole body has arrived. */
 function getter(baseUrl: string) {
@@ -111,7 +90,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
   process.once('SIGTERM', drop);
   const t = await startTestServer({ listen: true, testDb });
   const bare = new pg.Client({ connectionString: testDb.env.DATABASE_URL });
-  const barePool = new pg.Pool({ connectionString: testDb.env.DATABASE_URL, max: 3 });
+  const barePool = new pg.Pool({ connectionString: testDb.env.DATABASE_URL, max: 5 });
   await bare.connect();
   try {
     const tenant = await t.newTenant('bench-fleet');
@@ -128,7 +107,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
     );
     const [l1, l5] = loadavg();
     console.log(
-      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection (savings: a pool of 3, reading concurrently as ours does)`,
+      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection (savings: a pool of 5, reading concurrently as ours does)`,
     );
 
     // The savings rollup's first pass over the dataset (a one-time backfill: afterwards each
@@ -289,69 +268,67 @@ export async function runDashboardQueriesBench(): Promise<void> {
         seeds: '280 ms (dashboard summary)',
         budget: 30_000,
         ours: async () => void (await get(`/api/client/savings?hours=${hours}`, token)),
-        // The rows the service reads, with the same concurrency (a pool of 3 connections, as the
-        // server has more): the window's stored hours and their unknowns' sums together, then
-        // its two raw edges together, each the runs that overlap it, the on-demand list and the
-        // edge's price points (with each pool's last point before it) of the spot runs' pools.
+        // The rows the service reads, with the same concurrency (a pool of 5 connections, as the
+        // server has more): the window's stored hours, their unknowns' totals, the on-demand
+        // list and its two raw edges all at once, each edge the runs that overlap it and then
+        // the edge's price points (with each pool's last point before it) of the spot runs' pools.
         peer: async () => {
-          const now = new Date();
-          const since = new Date(now.getTime() - hours * 3_600_000);
-          const span = [client, since, now];
-          const [stored] = await Promise.all([
-            barePool.query<{ hour: Date }>(
+          const H = 3_600_000;
+          const now = Date.now();
+          const since = now - hours * H;
+          const firstFull = Math.ceil(since / H) * H;
+          const lastFull = Math.floor(now / H) * H;
+          const settled = Math.floor((now - 10 * 60_000) / H) * H;
+          const stored = [client, new Date(firstFull), new Date(lastFull)];
+          const edge = async (from: Date, to: Date) => {
+            const runs = await barePool.query<{
+              instance_type: string;
+              availability_zone: string;
+              market: string;
+            }>(
+              `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
+                      termination_confirmed_at
+               FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
+                 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2`,
+              [client, from, to],
+            );
+            const pools = new Map(
+              runs.rows
+                .filter((r) => r.market === 'spot')
+                .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
+            );
+            await barePool.query(
+              `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
+               FROM unnest($4::text[], $5::text[]) AS p(instance_type, availability_zone)
+               CROSS JOIN LATERAL (
+                 (SELECT s.observed_at, s.spot_price FROM price_snapshots s
+                  WHERE s.client_id = $1 AND s.instance_type = p.instance_type
+                    AND s.availability_zone = p.availability_zone AND s.observed_at < $2
+                  ORDER BY s.observed_at DESC LIMIT 1)
+                 UNION ALL
+                 (SELECT s.observed_at, s.spot_price FROM price_snapshots s
+                  WHERE s.client_id = $1 AND s.instance_type = p.instance_type
+                    AND s.availability_zone = p.availability_zone AND s.observed_at >= $2 AND s.observed_at <= $3
+                  ORDER BY s.observed_at)) x`,
+              [
+                client,
+                from,
+                to,
+                [...pools.values()].map((p) => p.instance_type),
+                [...pools.values()].map((p) => p.availability_zone),
+              ],
+            );
+          };
+          await Promise.all([
+            barePool.query(
               'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
-              span,
+              stored,
             ),
-            ...unknownSumsSql(hours).map((q) => barePool.query(q, span)),
+            barePool.query(unknownTotalsSql, stored),
+            barePool.query('SELECT region, instance_type, price FROM ondemand_prices'),
+            edge(new Date(since), new Date(firstFull)),
+            edge(new Date(Math.max(firstFull, Math.min(lastFull, settled))), new Date(now)),
           ]);
-          const rows = stored.rows;
-          const first = rows[0] ? new Date(rows[0].hour) : now;
-          const last = rows.length
-            ? new Date(new Date(rows[rows.length - 1]!.hour).getTime() + 3_600_000)
-            : since;
-          await Promise.all(
-            [
-              [since, first],
-              [last, now],
-            ].map(async ([from, to]) => {
-              const [runs] = await Promise.all([
-                barePool.query<{ instance_type: string; availability_zone: string; market: string }>(
-                  `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
-                          termination_confirmed_at
-                   FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
-                     AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2`,
-                  [client, from, to],
-                ),
-                barePool.query('SELECT region, instance_type, price FROM ondemand_prices'),
-              ]);
-              const pools = new Map(
-                runs.rows
-                  .filter((r) => r.market === 'spot')
-                  .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
-              );
-              await barePool.query(
-                `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
-                 FROM unnest($4::text[], $5::text[]) AS p(instance_type, availability_zone)
-                 CROSS JOIN LATERAL (
-                   (SELECT s.observed_at, s.spot_price FROM price_snapshots s
-                    WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                      AND s.availability_zone = p.availability_zone AND s.observed_at < $2
-                    ORDER BY s.observed_at DESC LIMIT 1)
-                   UNION ALL
-                   (SELECT s.observed_at, s.spot_price FROM price_snapshots s
-                    WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                      AND s.availability_zone = p.availability_zone AND s.observed_at >= $2 AND s.observed_at <= $3
-                    ORDER BY s.observed_at)) x`,
-                [
-                  client,
-                  from,
-                  to,
-                  [...pools.values()].map((p) => p.instance_type),
-                  [...pools.values()].map((p) => p.availability_zone),
-                ],
-              );
-            }),
-          );
         },
       })),
     ];

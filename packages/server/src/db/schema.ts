@@ -270,10 +270,6 @@ export interface SavingsHourUnknownOndemandTable {
   market: string;
   hours: number;
   spend: number | null;
-  /** Running totals of this type's rows over the client's stored hours up to this one. */
-  cum_hours: number;
-  cum_spend: number;
-  cum_null_spend: number;
 }
 
 /** An hour's spot runs in a pool with no price yet (migration 010). */
@@ -283,8 +279,14 @@ export interface SavingsHourUnknownSpotTable {
   instance_type: string;
   availability_zone: string;
   hours: number;
-  /** Running total of this pool's rows over the client's stored hours up to this one. */
-  cum_hours: number;
+}
+
+/** The running totals of a client's unknowns at each stored hour (migration 011). */
+export interface SavingsUnknownTotalsTable {
+  client_id: string;
+  hour: Timestamp;
+  ondemand: Json;
+  spot: Json;
 }
 
 /** What triggers removed from the rollup, with the transaction that did it. */
@@ -383,6 +385,7 @@ export interface Database {
   savings_hours: SavingsHoursTable;
   savings_hour_unknown_ondemand: SavingsHourUnknownOndemandTable;
   savings_hour_unknown_spot: SavingsHourUnknownSpotTable;
+  savings_unknown_totals: SavingsUnknownTotalsTable;
   savings_invalidations: SavingsInvalidationsTable;
   agent_configs: AgentConfigsTable;
   join_tokens: JoinTokensTable;

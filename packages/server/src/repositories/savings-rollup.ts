@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 import { SAVINGS_ROLLUP_LOCK_KEY } from '../db/migrations/010_savings_rollup.ts';
 import type { HourSummary, UnknownOndemand, UnknownSpotPrice } from '../domain/savings.ts';
+import { addHour, emptyTotals, parseTotals, unknownsBetween } from '../domain/unknown-totals.ts';
 
 /**
  * The savings rollup's rows (migration 010). Triggers remove the hours a change affects; the
@@ -14,8 +15,8 @@ const HOUR = 3_600_000;
 const ROLLUP_STEP_LOCK_KEY = 7_311_121;
 /** Rows per INSERT (PostgreSQL allows 65,535 bind parameters a statement). */
 const INSERT_BATCH = 5_000;
-/** Up to two days, a span's unknowns are summed from its rows; longer, from running totals. */
-const SHORT_SPAN_MS = 48 * HOUR;
+/** Totals rows per INSERT: each holds every type and pool a client ever lacked a price for. */
+const TOTALS_BATCH = 100;
 
 /** Serialises the rollup's steps (see SavingsRollup.rollClient); false when another holds it. */
 export async function tryRollupStepLock(tx: Tx): Promise<boolean> {
@@ -78,9 +79,8 @@ export async function listMissingHours(
 
 /**
  * Stored hours in [from, to), oldest first, without their unknowns; those come summed over the
- * whole span (what a window reports is their sum): a short span sums its rows, a long one
- * reads running totals (a month of a fleet without some prices is tens of thousands of rows,
- * its totals a few hundred index probes).
+ * whole span (what a window reports is their sum), from the running totals at the span's last
+ * stored hour less those before it (domain/unknown-totals.ts): two rows however long the span.
  */
 export async function listStoredHours(
   db: Executor,
@@ -92,7 +92,7 @@ export async function listStoredHours(
   unknownOndemand: UnknownOndemand[];
   unknownSpotPrice: UnknownSpotPrice[];
 }> {
-  const [rows, [od, spot]] = await Promise.all([
+  const [rows, unknowns] = await Promise.all([
     db
       .selectFrom('savings_hours')
       .select([
@@ -107,9 +107,7 @@ export async function listStoredHours(
       .where('hour', '<', to)
       .orderBy('hour')
       .execute(),
-    to.getTime() - from.getTime() <= SHORT_SPAN_MS
-      ? unknownsFromRows(db, clientId, from, to)
-      : unknownsFromTotals(db, clientId, from, to),
+    unknownsOfSpan(db, clientId, from, to),
   ]);
   return {
     hours: rows.map((r) => ({
@@ -121,6 +119,36 @@ export async function listStoredHours(
       unknown_ondemand: [],
       unknown_spot_price: [],
     })),
+    ...unknowns,
+  };
+}
+
+type SpanUnknowns = { unknownOndemand: UnknownOndemand[]; unknownSpotPrice: UnknownSpotPrice[] };
+
+/**
+ * The unknowns of the stored hours in [from, to): the totals at the last stored hour before
+ * `to` less those at the last one before `from`. Hours stored before migration 011 have no
+ * totals until the job's next pass; a span that needs them sums its per-hour rows instead.
+ */
+async function unknownsOfSpan(db: Executor, clientId: string, from: Date, to: Date): Promise<SpanUnknowns> {
+  const r = await sql<{ edge: 'end' | 'before'; t: number; ondemand: unknown; spot: unknown }>`
+    (SELECT 'end' AS edge, (extract(epoch from h.hour) * 1000)::float8 AS t, u.ondemand, u.spot
+     FROM savings_hours h
+     LEFT JOIN savings_unknown_totals u ON u.client_id = h.client_id AND u.hour = h.hour
+     WHERE h.client_id = ${clientId} AND h.hour < ${to} ORDER BY h.hour DESC LIMIT 1)
+    UNION ALL
+    (SELECT 'before' AS edge, (extract(epoch from h.hour) * 1000)::float8 AS t, u.ondemand, u.spot
+     FROM savings_hours h
+     LEFT JOIN savings_unknown_totals u ON u.client_id = h.client_id AND u.hour = h.hour
+     WHERE h.client_id = ${clientId} AND h.hour < ${from} ORDER BY h.hour DESC LIMIT 1)`.execute(db);
+  const end = r.rows.find((x) => x.edge === 'end');
+  if (!end || end.t < from.getTime()) return { unknownOndemand: [], unknownSpotPrice: [] };
+  const before = r.rows.find((x) => x.edge === 'before');
+  const endTotals = parseTotals(end.ondemand, end.spot);
+  const beforeTotals = before ? parseTotals(before.ondemand, before.spot) : emptyTotals();
+  if (endTotals && beforeTotals) return unknownsBetween(endTotals, beforeTotals);
+  const [od, spot] = await unknownsFromRows(db, clientId, from, to);
+  return {
     unknownOndemand: od.map((u) => ({
       region: u.region,
       instance_type: u.instance_type,
@@ -145,72 +173,7 @@ interface UnknownSpotRow {
   hours: number;
 }
 
-/**
- * A long span's unknowns: per type or pool (walked down the key index, one probe each), its
- * running total at the span's last row less the one before the span; only those with a row in
- * the span.
- */
-function unknownsFromTotals(
-  db: Executor,
-  clientId: string,
-  from: Date,
-  to: Date,
-): Promise<[UnknownOdRow[], UnknownSpotRow[]]> {
-  return Promise.all([
-    sql<{ region: string; instance_type: string; market: string; hours: number; spend: number | null }>`
-      WITH RECURSIVE keys AS (
-        (SELECT region, instance_type, market FROM savings_hour_unknown_ondemand
-         WHERE client_id = ${clientId} ORDER BY region, instance_type, market LIMIT 1)
-        UNION ALL
-        SELECT n.region, n.instance_type, n.market FROM keys k CROSS JOIN LATERAL (
-          SELECT s.region, s.instance_type, s.market FROM savings_hour_unknown_ondemand s
-          WHERE s.client_id = ${clientId} AND (s.region, s.instance_type, s.market) > (k.region, k.instance_type, k.market)
-          ORDER BY s.region, s.instance_type, s.market LIMIT 1) n)
-      SELECT k.region, k.instance_type, k.market, e.cum_hours - coalesce(b.cum_hours, 0) AS hours,
-        CASE WHEN e.cum_null_spend - coalesce(b.cum_null_spend, 0) > 0 THEN NULL
-             ELSE e.cum_spend - coalesce(b.cum_spend, 0) END AS spend
-      FROM keys k
-      CROSS JOIN LATERAL (
-        SELECT s.hour, s.cum_hours, s.cum_spend, s.cum_null_spend FROM savings_hour_unknown_ondemand s
-        WHERE s.client_id = ${clientId} AND s.region = k.region AND s.instance_type = k.instance_type
-          AND s.market = k.market AND s.hour < ${to}
-        ORDER BY s.hour DESC LIMIT 1) e
-      LEFT JOIN LATERAL (
-        SELECT s.cum_hours, s.cum_spend, s.cum_null_spend FROM savings_hour_unknown_ondemand s
-        WHERE s.client_id = ${clientId} AND s.region = k.region AND s.instance_type = k.instance_type
-          AND s.market = k.market AND s.hour < ${from}
-        ORDER BY s.hour DESC LIMIT 1) b ON true
-      WHERE e.hour >= ${from}`
-      .execute(db)
-      .then((r) => r.rows),
-    sql<{ instance_type: string; availability_zone: string; hours: number }>`
-      WITH RECURSIVE keys AS (
-        (SELECT instance_type, availability_zone FROM savings_hour_unknown_spot
-         WHERE client_id = ${clientId} ORDER BY instance_type, availability_zone LIMIT 1)
-        UNION ALL
-        SELECT n.instance_type, n.availability_zone FROM keys k CROSS JOIN LATERAL (
-          SELECT s.instance_type, s.availability_zone FROM savings_hour_unknown_spot s
-          WHERE s.client_id = ${clientId} AND (s.instance_type, s.availability_zone) > (k.instance_type, k.availability_zone)
-          ORDER BY s.instance_type, s.availability_zone LIMIT 1) n)
-      SELECT k.instance_type, k.availability_zone, e.cum_hours - coalesce(b.cum_hours, 0) AS hours
-      FROM keys k
-      CROSS JOIN LATERAL (
-        SELECT s.hour, s.cum_hours FROM savings_hour_unknown_spot s
-        WHERE s.client_id = ${clientId} AND s.instance_type = k.instance_type
-          AND s.availability_zone = k.availability_zone AND s.hour < ${to}
-        ORDER BY s.hour DESC LIMIT 1) e
-      LEFT JOIN LATERAL (
-        SELECT s.cum_hours FROM savings_hour_unknown_spot s
-        WHERE s.client_id = ${clientId} AND s.instance_type = k.instance_type
-          AND s.availability_zone = k.availability_zone AND s.hour < ${from}
-        ORDER BY s.hour DESC LIMIT 1) b ON true
-      WHERE e.hour >= ${from}`
-      .execute(db)
-      .then((r) => r.rows),
-  ]);
-}
-
-/** A short span's unknowns: its rows summed (fewer rows than a long span's probes). */
+/** A span's unknowns from its per-hour rows, summed (while its totals are not written yet). */
 function unknownsFromRows(
   db: Executor,
   clientId: string,
@@ -246,9 +209,22 @@ function unknownsFromRows(
  * Stores computed hours unless a change the computation could not see affects them. Takes the
  * rollup lock exclusively (writers hold it shared from their trigger to their commit), so every
  * change made before this point is committed and visible here, and every later one waits and
- * then removes what this stores. Returns how many hours were stored.
+ * then removes what this stores. Then writes the running totals of every stored hour that has
+ * none yet. Returns how many hours were stored.
  */
 export async function storeHours(
+  tx: Tx,
+  clientId: string,
+  snapshot: string,
+  hours: readonly HourSummary[],
+  computedAt: Date,
+): Promise<number> {
+  const stored = await insertHours(tx, clientId, snapshot, hours, computedAt);
+  await writeMissingTotals(tx, clientId);
+  return stored;
+}
+
+async function insertHours(
   tx: Tx,
   clientId: string,
   snapshot: string,
@@ -284,19 +260,11 @@ export async function storeHours(
   // Only the hours this call inserted get their unknowns (a row already there has its own).
   const inserted = new Set(rows.map((r) => r.t));
   const mine = keep.filter((h) => inserted.has(h.hour));
-  // Running totals are filled in by one statement per table below.
   const od = mine.flatMap((h) =>
-    h.unknown_ondemand.map((u) => ({
-      client_id: clientId,
-      hour: new Date(h.hour),
-      ...u,
-      cum_hours: 0,
-      cum_spend: 0,
-      cum_null_spend: 0,
-    })),
+    h.unknown_ondemand.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u })),
   );
   const spot = mine.flatMap((h) =>
-    h.unknown_spot_price.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u, cum_hours: 0 })),
+    h.unknown_spot_price.map((u) => ({ client_id: clientId, hour: new Date(h.hour), ...u })),
   );
   for (let i = 0; i < od.length; i += INSERT_BATCH)
     await tx
@@ -308,50 +276,132 @@ export async function storeHours(
       .insertInto('savings_hour_unknown_spot')
       .values(spot.slice(i, i + INSERT_BATCH))
       .execute();
-  if (mine.length > 0) await updateRunningTotals(tx, clientId, new Date(mine[0]!.hour));
   return mine.length;
 }
 
 /**
- * Sets the running totals of the client's unknown rows from `from` on: each type's or pool's
- * total before `from` plus its rows' sum up to each hour. The job appends hours at the end, so
- * these are the rows just inserted; were hours ever inserted before stored ones, the later
- * rows are brought up to date by the same statement.
+ * Writes the running totals of the client's stored hours from the first one without them on:
+ * the hours just inserted (the job appends at the end, so usually nothing after them), every
+ * later hour when one was inserted before stored ones, and hours stored before migration 011.
+ * Under the rollup lock, so no writer removes an hour while its totals are written.
  */
-async function updateRunningTotals(tx: Tx, clientId: string, from: Date): Promise<void> {
-  await sql`
-    UPDATE savings_hour_unknown_spot u SET cum_hours = x.cum
-    FROM (
-      SELECT s.instance_type, s.availability_zone, s.hour,
-        coalesce(b.cum_hours, 0)
-          + sum(s.hours) OVER (PARTITION BY s.instance_type, s.availability_zone ORDER BY s.hour) AS cum
-      FROM savings_hour_unknown_spot s
-      LEFT JOIN LATERAL (
-        SELECT p.cum_hours FROM savings_hour_unknown_spot p
-        WHERE p.client_id = s.client_id AND p.instance_type = s.instance_type
-          AND p.availability_zone = s.availability_zone AND p.hour < ${from}
-        ORDER BY p.hour DESC LIMIT 1) b ON true
-      WHERE s.client_id = ${clientId} AND s.hour >= ${from}) x
-    WHERE u.client_id = ${clientId} AND u.instance_type = x.instance_type
-      AND u.availability_zone = x.availability_zone AND u.hour = x.hour`.execute(tx);
-  await sql`
-    UPDATE savings_hour_unknown_ondemand u
-    SET cum_hours = x.cum_hours, cum_spend = x.cum_spend, cum_null_spend = x.cum_null_spend
-    FROM (
-      SELECT s.region, s.instance_type, s.market, s.hour,
-        coalesce(b.cum_hours, 0) + sum(s.hours) OVER w AS cum_hours,
-        coalesce(b.cum_spend, 0) + sum(coalesce(s.spend, 0)) OVER w AS cum_spend,
-        coalesce(b.cum_null_spend, 0) + sum(CASE WHEN s.spend IS NULL THEN 1 ELSE 0 END) OVER w AS cum_null_spend
-      FROM savings_hour_unknown_ondemand s
-      LEFT JOIN LATERAL (
-        SELECT p.cum_hours, p.cum_spend, p.cum_null_spend FROM savings_hour_unknown_ondemand p
-        WHERE p.client_id = s.client_id AND p.region = s.region AND p.instance_type = s.instance_type
-          AND p.market = s.market AND p.hour < ${from}
-        ORDER BY p.hour DESC LIMIT 1) b ON true
-      WHERE s.client_id = ${clientId} AND s.hour >= ${from}
-      WINDOW w AS (PARTITION BY s.region, s.instance_type, s.market ORDER BY s.hour)) x
-    WHERE u.client_id = ${clientId} AND u.region = x.region AND u.instance_type = x.instance_type
-      AND u.market = x.market AND u.hour = x.hour`.execute(tx);
+async function writeMissingTotals(tx: Tx, clientId: string): Promise<void> {
+  const first = await firstHourWithoutTotals(tx, clientId);
+  if (first === null) return;
+  await sql`SELECT pg_advisory_xact_lock(${SAVINGS_ROLLUP_LOCK_KEY})`.execute(tx);
+  const prior = await tx
+    .selectFrom('savings_unknown_totals')
+    .select(['ondemand', 'spot'])
+    .where('client_id', '=', clientId)
+    .where('hour', '<', new Date(first))
+    .orderBy('hour', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  // Totals that do not read back as totals are written again from the first stored hour.
+  const base = prior ? parseTotals(prior.ondemand, prior.spot) : emptyTotals();
+  const from = new Date(base ? first : 0);
+  const [hours, od, spot] = await Promise.all([
+    tx
+      .selectFrom('savings_hours')
+      .select(sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'))
+      .where('client_id', '=', clientId)
+      .where('hour', '>=', from)
+      .orderBy('hour')
+      .execute(),
+    tx
+      .selectFrom('savings_hour_unknown_ondemand')
+      .select([
+        sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
+        'region',
+        'instance_type',
+        'market',
+        'hours',
+        'spend',
+      ])
+      .where('client_id', '=', clientId)
+      .where('hour', '>=', from)
+      .execute(),
+    tx
+      .selectFrom('savings_hour_unknown_spot')
+      .select([
+        sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
+        'instance_type',
+        'availability_zone',
+        'hours',
+      ])
+      .where('client_id', '=', clientId)
+      .where('hour', '>=', from)
+      .execute(),
+  ]);
+  const own = new Map<
+    number,
+    { unknown_ondemand: UnknownOndemand[]; unknown_spot_price: UnknownSpotPrice[] }
+  >();
+  const ownOf = (t: number) => {
+    let o = own.get(t);
+    if (!o) {
+      o = { unknown_ondemand: [], unknown_spot_price: [] };
+      own.set(t, o);
+    }
+    return o;
+  };
+  for (const u of od)
+    ownOf(u.t).unknown_ondemand.push({
+      region: u.region,
+      instance_type: u.instance_type,
+      market: u.market === 'on-demand' ? 'on-demand' : 'spot',
+      hours: u.hours,
+      spend: u.spend,
+    });
+  for (const u of spot)
+    ownOf(u.t).unknown_spot_price.push({
+      instance_type: u.instance_type,
+      availability_zone: u.availability_zone,
+      hours: u.hours,
+    });
+  let totals = base ?? emptyTotals();
+  const rows: Array<{ client_id: string; hour: Date; ondemand: string; spot: string }> = [];
+  for (const { t } of hours) {
+    const o = own.get(t);
+    if (o) totals = addHour(totals, o);
+    rows.push({
+      client_id: clientId,
+      hour: new Date(t),
+      ondemand: JSON.stringify(totals.ondemand),
+      spot: JSON.stringify(totals.spot),
+    });
+  }
+  for (let i = 0; i < rows.length; i += TOTALS_BATCH)
+    await tx
+      .insertInto('savings_unknown_totals')
+      .values(rows.slice(i, i + TOTALS_BATCH))
+      .onConflict((oc) =>
+        oc.columns(['client_id', 'hour']).doUpdateSet((eb) => ({
+          ondemand: eb.ref('excluded.ondemand'),
+          spot: eb.ref('excluded.spot'),
+        })),
+      )
+      .execute();
+}
+
+/** The client's first stored hour (epoch ms) that has no running totals, or null. */
+async function firstHourWithoutTotals(db: Executor, clientId: string): Promise<number | null> {
+  const r = await db
+    .selectFrom('savings_hours as h')
+    .select(sql<number | null>`(extract(epoch from min(h.hour)) * 1000)::float8`.as('t'))
+    .where('h.client_id', '=', clientId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('savings_unknown_totals as u')
+            .select('u.hour')
+            .whereRef('u.client_id', '=', 'h.client_id')
+            .whereRef('u.hour', '=', 'h.hour'),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return r?.t ?? null;
 }
 
 /** Removal records every later job will see (committed before `snapshot`) are no longer needed. */

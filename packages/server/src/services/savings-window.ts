@@ -37,11 +37,16 @@ export interface SpanData {
 export async function loadSpan(
   db: Executor,
   w: SavingsSpan,
-  opts: { switches: boolean; defaultBootSeconds: number },
+  opts: {
+    switches: boolean;
+    defaultBootSeconds: number;
+    /** The on-demand list when the caller reads it once for several spans. */
+    ondemand?: Promise<Map<string, number>>;
+  },
 ): Promise<SpanData> {
   const [rows, od, switches, launchSecs] = await Promise.all([
     listRunsInWindow(db, w.clientId, w.since, w.now, w.agentId),
-    listOndemandPrices(db),
+    opts.ondemand ?? listOndemandPrices(db),
     opts.switches ? listSwitchesInWindow(db, w.clientId, w.since, w.agentId) : Promise.resolve([]),
     opts.switches ? listRecentLaunchSeconds(db, w.clientId) : Promise.resolve([]),
   ]);

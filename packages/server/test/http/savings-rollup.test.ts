@@ -101,6 +101,55 @@ describe('savings rollup', () => {
     expect(await rawSavings(tenant, 720)).toEqual(before.month);
   });
 
+  const totalsRows = async (tenant: Tenant) =>
+    Number(
+      (
+        await t.db.kysely
+          .selectFrom('savings_unknown_totals')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('client_id', '=', tenant.clientId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('hours without running totals (stored before migration 011) answer the same, and get them on the next pass', async () => {
+    const { tenant } = await fleet();
+    await rollAll();
+    const before = { five: await savings(tenant, 5), month: await savings(tenant, 720) };
+    expect(await totalsRows(tenant)).toBe((await storedHours(tenant)).length);
+    await t.db.kysely.deleteFrom('savings_unknown_totals').where('client_id', '=', tenant.clientId).execute();
+    expect(await savings(tenant, 5)).toEqual(before.five);
+    expect(await savings(tenant, 720)).toEqual(before.month);
+    expect(await runJobOnce('savings-rollup', t.server.jobDeps)).toBe(0); // nothing new to store
+    expect(await totalsRows(tenant)).toBe((await storedHours(tenant)).length);
+    expect(await savings(tenant, 5)).toEqual(before.five);
+    expect(await savings(tenant, 720)).toEqual(before.month);
+  });
+
+  it('an hour stored before stored ones brings their running totals up to date', async () => {
+    const { tenant } = await fleet();
+    await rollAll();
+    const before = { sixty: await savings(tenant, 60), month: await savings(tenant, 720) };
+    // The first stored hours go (their unknowns with them); the job stores them again, before
+    // every hour still stored, whose totals must then count them once more.
+    const hours = await storedHours(tenant);
+    await t.db.kysely
+      .deleteFrom('savings_hours')
+      .where('client_id', '=', tenant.clientId)
+      .where('hour', '<', new Date(hours[3]!))
+      .execute();
+    // Make the later hours' totals wrong, so that only a rewrite from the first hour on is right.
+    await t.db.kysely
+      .updateTable('savings_unknown_totals')
+      .set({ ondemand: '{}', spot: '{}' })
+      .where('client_id', '=', tenant.clientId)
+      .execute();
+    await rollAll();
+    expect(await storedHours(tenant)).toEqual(hours);
+    expect(await savings(tenant, 60)).toEqual(before.sixty);
+    expect(await savings(tenant, 720)).toEqual(before.month);
+  });
+
   it('a late price point removes the hours from its own on, and they are computed again', async () => {
     const { tenant, a } = await fleet();
     await rollAll();

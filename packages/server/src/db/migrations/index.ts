@@ -8,6 +8,7 @@ import * as m006 from './006_model_registry.ts';
 import * as m007 from './007_pricing_pipeline.ts';
 import * as m009 from './009_query_indexes.ts';
 import * as m010 from './010_savings_rollup.ts';
+import * as m011 from './011_savings_unknown_totals.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '007_pricing_pipeline': m007,
   '009_query_indexes': m009,
   '010_savings_rollup': m010,
+  '011_savings_unknown_totals': m011,
 };
 
 export const migrationProvider: MigrationProvider = {
