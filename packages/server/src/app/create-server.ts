@@ -109,7 +109,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const pricing = new PriceConsolidationService(ctx);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
-  const rollup = new SavingsRollup(ctx, config.REPLACEMENT_BOOT_SECONDS);
+  const rollup = new SavingsRollup(ctx);
   const savings = new SavingsService(
     ctx,
     {

@@ -3,14 +3,25 @@ import type { Executor } from '../db/executor.ts';
 
 /** The reads behind savings and ROI, each bounded by the window. */
 
-/** Instances of the client (or one agent) that ran at some point in [since, now). */
-export async function listRunsInWindow(
+/** A span of time [since, now). */
+export interface TimeSpan {
+  since: Date;
+  now: Date;
+}
+
+/**
+ * Instances of the client (or one agent) that ran at some point in one of the spans, each once.
+ * Times come as epoch milliseconds (a float, not a Date parsed per row).
+ */
+export async function listRunsInSpans(
   db: Executor,
   clientId: string,
-  since: Date,
-  now: Date,
+  spans: readonly TimeSpan[],
   agentId?: string,
 ) {
+  if (spans.length === 0) return [];
+  const since = new Date(Math.min(...spans.map((s) => s.since.getTime())));
+  const ended = sql<Date>`coalesce(termination_confirmed_at, 'infinity'::timestamptz)`;
   let q = db
     .selectFrom('instances')
     .select([
@@ -21,15 +32,17 @@ export async function listRunsInWindow(
       'availability_zone',
       'region',
       'market',
-      'launch_confirmed_at',
-      'termination_confirmed_at',
+      sql<number>`(extract(epoch from launch_confirmed_at) * 1000)::float8`.as('launched'),
+      sql<number | null>`(extract(epoch from termination_confirmed_at) * 1000)::float8`.as('terminated'),
     ])
     .where('client_id', '=', clientId)
     .where('launch_confirmed_at', 'is not', null)
-    .where('launch_confirmed_at', '<', now)
-    // Still running, or ended after `since`: one range of index instances_client_runs
-    // (migration 010), which holds every column read here.
-    .where(sql<Date>`coalesce(termination_confirmed_at, 'infinity'::timestamptz)`, '>', since);
+    // Still running, or ended after the earliest span opened: one range of index
+    // instances_client_runs (migration 010), which holds every column read here.
+    .where(ended, '>', since)
+    .where((eb) =>
+      eb.or(spans.map((s) => eb.and([eb('launch_confirmed_at', '<', s.now), eb(ended, '>', s.since)]))),
+    );
   if (agentId) q = q.where('agent_id', '=', agentId);
   return q.execute();
 }
@@ -40,39 +53,38 @@ export interface PoolId {
 }
 
 /**
- * The price rows that can affect [since, now] for some pools: each pool's last point before
- * `since` (the price in force when the window opens) plus the points inside the window.
- * Both use the (client_id, instance_type, availability_zone, observed_at) index, and rows
- * come pool by pool in time order, as that index holds them (no sort of the window's rows).
- * A 30-day window can hold millions of rows, so the time comes as epoch milliseconds (a
- * float, not a Date parsed and converted back per row).
+ * The price rows that can affect some pools over some spans (`span` indexes `spans`): per pool
+ * and span, the pool's last point before the span (the price in force when it opens) plus its
+ * points inside it. Both use the (client_id, instance_type, availability_zone, observed_at)
+ * index, and rows come pool by pool in time order, as that index holds them. A 30-day span can
+ * hold millions of rows, so the time comes as epoch milliseconds (a float, not a Date).
  */
-export async function listPricePointsForWindow(
+export async function listPricePointsForSpans(
   db: Executor,
   clientId: string,
-  pools: readonly PoolId[],
-  since: Date,
-  now: Date,
-): Promise<Array<PoolId & { t: number; spot_price: number }>> {
-  if (pools.length === 0) return [];
-  // Per pool, in one statement: its last point before the window and its points inside it,
-  // each an index-only range of the covering pool/time index (a list of pools as a tuple IN
-  // costs more to plan than to run).
-  const r = await sql<PoolId & { t: number; spot_price: number }>`
-    SELECT p.instance_type, p.availability_zone, x.t, x.spot_price
-    FROM unnest(${pools.map((p) => p.instance_type)}::text[], ${pools.map((p) => p.availability_zone)}::text[])
-      AS p(instance_type, availability_zone)
+  wanted: ReadonlyArray<PoolId & { span: number }>,
+  spans: readonly TimeSpan[],
+): Promise<Array<PoolId & { span: number; t: number; spot_price: number }>> {
+  if (wanted.length === 0) return [];
+  // In one statement, each an index-only range of the covering pool/time index (a list of
+  // pools as a tuple IN costs more to plan than to run).
+  const r = await sql<PoolId & { span: number; t: number; spot_price: number }>`
+    SELECT p.instance_type, p.availability_zone, p.span, x.t, x.spot_price
+    FROM unnest(${wanted.map((p) => p.instance_type)}::text[], ${wanted.map((p) => p.availability_zone)}::text[],
+      ${wanted.map((p) => p.span)}::int[], ${wanted.map((p) => spans[p.span]!.since)}::timestamptz[],
+      ${wanted.map((p) => spans[p.span]!.now)}::timestamptz[])
+      AS p(instance_type, availability_zone, span, since, until)
     CROSS JOIN LATERAL (
       (SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
        FROM price_snapshots s
        WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
-         AND s.availability_zone = p.availability_zone AND s.observed_at < ${since}
+         AND s.availability_zone = p.availability_zone AND s.observed_at < p.since
        ORDER BY s.observed_at DESC LIMIT 1)
       UNION ALL
       (SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
        FROM price_snapshots s
        WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
-         AND s.availability_zone = p.availability_zone AND s.observed_at >= ${since} AND s.observed_at <= ${now}
+         AND s.availability_zone = p.availability_zone AND s.observed_at >= p.since AND s.observed_at <= p.until
        ORDER BY s.observed_at)) x`.execute(db);
   return r.rows;
 }

@@ -18,7 +18,7 @@ import {
   tryRollupStepLock,
 } from '../repositories/savings-rollup.ts';
 import type { ServiceContext } from './context.ts';
-import { loadSpan, type SpanData } from './savings-window.ts';
+import { loadSpans } from './savings-window.ts';
 
 const HOUR = 3_600_000;
 /** The longest savings window the API allows (SavingsQuery: 2,160 hours). */
@@ -48,10 +48,7 @@ export interface WindowHours {
  * remove them; this job computes them again).
  */
 export class SavingsRollup {
-  constructor(
-    private readonly ctx: ServiceContext,
-    private readonly defaultBootSeconds: number,
-  ) {}
+  constructor(private readonly ctx: ServiceContext) {}
 
   /** The clients the job visits. */
   clients(tx: Tx): Promise<string[]> {
@@ -76,12 +73,8 @@ export class SavingsRollup {
     const missing = await listMissingHours(tx, clientId, new Date(start), new Date(end), HOURS_PER_STEP);
     const computed: HourSummary[] = [];
     for (const [from, to] of runsOfHours(missing, CHUNK_HOURS)) {
-      const data = await loadSpan(
-        tx,
-        { clientId, since: new Date(from), now: new Date(to) },
-        { switches: false, defaultBootSeconds: this.defaultBootSeconds },
-      );
-      const byHour = new Map(hourSummaries(data.runs, data.prices).map((h) => [h.hour, h]));
+      const [data] = await loadSpans(tx, clientId, [{ since: new Date(from), now: new Date(to) }]);
+      const byHour = new Map(hourSummaries(data!.runs, data!.prices).map((h) => [h.hour, h]));
       for (let h = from; h < to; h += HOUR) computed.push(byHour.get(h) ?? emptyHour(h));
     }
     const stored = await storeHours(tx, clientId, snapshot, computed, now);
@@ -105,25 +98,21 @@ export class SavingsRollup {
     const lastFull = Math.floor(nowMs / HOUR) * HOUR;
     const ondemand = listOndemandPrices(db);
     ondemand.catch(() => {}); // its failure reaches the answer through the spans that read it
-    const spans = new Map<string, Promise<SpanData>>();
-    const span = (from: number, to: number) => {
-      const key = `${from}-${to}`;
-      let p = spans.get(key);
-      if (!p) {
-        p = loadSpan(
-          db,
-          { clientId, since: new Date(from), now: new Date(to) },
-          { switches: false, defaultBootSeconds: this.defaultBootSeconds, ondemand },
-        );
-        spans.set(key, p);
-      }
-      return p;
-    };
+    const read = (spans: Array<[number, number]>) =>
+      loadSpans(
+        db,
+        clientId,
+        spans.map(([from, to]) => ({ since: new Date(from), now: new Date(to) })),
+        { ondemand },
+      );
+    const expected: Array<[number, number]> = [];
     if (lastFull > firstFull) {
-      if (sinceMs < firstFull) void span(sinceMs, firstFull);
+      if (sinceMs < firstFull) expected.push([sinceMs, firstFull]);
       const settled = Math.floor((nowMs - ROLLUP_SETTLE_MS) / HOUR) * HOUR;
-      void span(Math.max(firstFull, Math.min(lastFull, settled)), nowMs);
+      expected.push([Math.max(firstFull, Math.min(lastFull, settled)), nowMs]);
     }
+    const early = read(expected);
+    early.catch(() => {}); // awaited below when the window has these edges
     try {
       const rollup =
         lastFull > firstFull
@@ -141,7 +130,16 @@ export class SavingsRollup {
         stored = [];
         gaps = [[sinceMs, nowMs]];
       }
-      const loaded = await Promise.all(gaps.map(([from, to]) => span(from, to)));
+      // The edges read early that the window has, and one read for any others.
+      const key = ([from, to]: [number, number]) => `${from}-${to}`;
+      const earlyIndex = new Map(expected.map((g, k) => [key(g), k]));
+      const others = gaps.filter((g) => !earlyIndex.has(key(g)));
+      const [got, late] = await Promise.all([early, read(others)]);
+      const lateOf = new Map(others.map((g, k) => [key(g), late[k]!]));
+      const loaded = gaps.map((g) => {
+        const k = earlyIndex.get(key(g));
+        return k === undefined ? lateOf.get(key(g))! : got[k]!;
+      });
       const parts = [...stored];
       // The stored hours' unknowns, summed: unknowns add up over hours, so one part carries them.
       if (rollup && stored.length > 0)
@@ -154,9 +152,8 @@ export class SavingsRollup {
       const last = loaded[loaded.length - 1]!;
       return { parts, rates: currentRates(last.runs, last.prices, nowMs) };
     } finally {
-      // A read started for an edge the window did not have is waited for (its connection goes
-      // back to the pool) and its failure, if any, dropped.
-      await Promise.allSettled(spans.values());
+      // Read early for edges the window may not have: waited for, so its connection is back.
+      await early.catch(() => {});
     }
   }
 }

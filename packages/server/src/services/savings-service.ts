@@ -94,10 +94,7 @@ export class SavingsService {
   }
 
   private load(w: Window): Promise<SpanData> {
-    return loadSpan(this.ctx.db.kysely, w, {
-      switches: true,
-      defaultBootSeconds: this.settings.defaultBootSeconds,
-    });
+    return loadSpan(this.ctx.db.kysely, w, { defaultBootSeconds: this.settings.defaultBootSeconds });
   }
 
   private window(clientId: string, hours: number): Window {
