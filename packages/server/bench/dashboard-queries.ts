@@ -4,6 +4,7 @@ import { PRICE_POINTS_CAP } from '@spot/contract';
 import pg from 'pg';
 import { hashToken } from '../src/auth/tokens.ts';
 import { runJobOnce } from '../src/jobs/catalog.ts';
+import { INSTANCE_TIMES } from '../src/views/instance.ts';
 import { startTestServer } from '../test/support/server.ts';
 import { type AbPair, printAb, runAbPair } from './ab-pairs.ts';
 import { benchDatabase } from './bench-db.ts';
@@ -44,6 +45,15 @@ const totalsAt = (edge: string, bound: string) => `
    LEFT JOIN savings_unknown_totals u ON u.client_id = h.client_id AND u.hour = h.hour
    WHERE h.client_id = $1 AND h.hour < ${bound} ORDER BY h.hour DESC LIMIT 1)`;
 const unknownTotalsSql = `${totalsAt('end', '$3')} UNION ALL ${totalsAt('before', '$2')}`;
+
+/** The columns an instance list reads (repositories/instances.ts), timestamps as ISO text. */
+const listColumns = [
+  'id, agent_id, status, role, market, cloud_instance_id, instance_type, availability_zone, region',
+  'launch_duration_seconds, termination_duration_seconds, termination_reason, error_code, error_message, version',
+  ...INSTANCE_TIMES.map(
+    (c) => `to_char(instances.${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${c}`,
+  ),
+].join(', ');
 
 /** GET over one kept-alive socket; resolves when the whole body has arrived. */
 function getter(baseUrl: string) {
@@ -90,7 +100,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
   process.once('SIGTERM', drop);
   const t = await startTestServer({ listen: true, testDb });
   const bare = new pg.Client({ connectionString: testDb.env.DATABASE_URL });
-  const barePool = new pg.Pool({ connectionString: testDb.env.DATABASE_URL, max: 5 });
+  const barePool = new pg.Pool({ connectionString: testDb.env.DATABASE_URL, max: 4 });
   await bare.connect();
   try {
     const tenant = await t.newTenant('bench-fleet');
@@ -107,7 +117,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
     );
     const [l1, l5] = loadavg();
     console.log(
-      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection (savings: a pool of 5, reading concurrently as ours does)`,
+      `  ${now.toISOString()}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)}; ours: HTTP over a real socket (node:http keep-alive), one request at a time; peer: bare pg, one connection (savings: a pool of 4, reading concurrently as ours does)`,
     );
 
     // The savings rollup's first pass over the dataset (a one-time backfill: afterwards each
@@ -146,7 +156,8 @@ export async function runDashboardQueriesBench(): Promise<void> {
         ours: async () => void (await get('/api/client/instances', token)),
         peer: async () =>
           void (await bare.query(
-            `SELECT * FROM instances WHERE client_id = $1 AND status <> 'TERMINATED' ORDER BY created_at DESC`,
+            `SELECT ${listColumns} FROM instances WHERE client_id = $1 AND status <> 'TERMINATED'
+             ORDER BY instances.created_at DESC`,
             [client],
           )),
       },
@@ -268,10 +279,11 @@ export async function runDashboardQueriesBench(): Promise<void> {
         seeds: '280 ms (dashboard summary)',
         budget: 30_000,
         ours: async () => void (await get(`/api/client/savings?hours=${hours}`, token)),
-        // The rows the service reads, with the same concurrency (a pool of 5 connections, as the
+        // The rows the service reads, with the same concurrency (a pool of 4 connections, as the
         // server has more): the window's stored hours, their unknowns' totals, the on-demand
-        // list and its two raw edges all at once, each edge the runs that overlap it and then
-        // the edge's price points (with each pool's last point before it) of the spot runs' pools.
+        // list and its two raw edges all at once; the edges are the runs that overlap either,
+        // then the price points (with each pool's last point before the edge) of each edge's
+        // spot runs' pools.
         peer: async () => {
           const H = 3_600_000;
           const now = Date.now();
@@ -280,42 +292,56 @@ export async function runDashboardQueriesBench(): Promise<void> {
           const lastFull = Math.floor(now / H) * H;
           const settled = Math.floor((now - 10 * 60_000) / H) * H;
           const stored = [client, new Date(firstFull), new Date(lastFull)];
-          const edge = async (from: Date, to: Date) => {
+          const edges = [
+            [since, firstFull],
+            [Math.max(firstFull, Math.min(lastFull, settled)), now],
+          ] as const;
+          const readEdges = async () => {
             const runs = await barePool.query<{
               instance_type: string;
               availability_zone: string;
               market: string;
+              launched: number;
+              terminated: number | null;
             }>(
-              `SELECT id, agent_id, role, instance_type, availability_zone, region, market, launch_confirmed_at,
-                      termination_confirmed_at
-               FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL AND launch_confirmed_at < $3
-                 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2`,
-              [client, from, to],
+              `SELECT id, agent_id, role, instance_type, availability_zone, region, market,
+                      (extract(epoch from launch_confirmed_at) * 1000)::float8 AS launched,
+                      (extract(epoch from termination_confirmed_at) * 1000)::float8 AS terminated
+               FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL
+                 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2
+                 AND ((launch_confirmed_at < $3 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2)
+                   OR (launch_confirmed_at < $5 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $4))`,
+              [client, ...edges.flat().map((t) => new Date(t))],
             );
-            const pools = new Map(
-              runs.rows
-                .filter((r) => r.market === 'spot')
-                .map((r) => [`${r.instance_type}|${r.availability_zone}`, r]),
-            );
+            const wanted = edges.flatMap(([from, to], k) => [
+              ...new Map(
+                runs.rows
+                  .filter((r) => r.market === 'spot' && r.launched < to && (r.terminated ?? Infinity) > from)
+                  .map((r) => [`${r.instance_type}|${r.availability_zone}`, { ...r, k, from, to }]),
+              ).values(),
+            ]);
             await barePool.query(
-              `SELECT p.instance_type, p.availability_zone, x.observed_at, x.spot_price
-               FROM unnest($4::text[], $5::text[]) AS p(instance_type, availability_zone)
+              `SELECT p.instance_type, p.availability_zone, p.k, x.observed_at, x.spot_price
+               FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[])
+                 AS p(instance_type, availability_zone, k, since, until)
                CROSS JOIN LATERAL (
                  (SELECT s.observed_at, s.spot_price FROM price_snapshots s
                   WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                    AND s.availability_zone = p.availability_zone AND s.observed_at < $2
+                    AND s.availability_zone = p.availability_zone AND s.observed_at < p.since
                   ORDER BY s.observed_at DESC LIMIT 1)
                  UNION ALL
                  (SELECT s.observed_at, s.spot_price FROM price_snapshots s
                   WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                    AND s.availability_zone = p.availability_zone AND s.observed_at >= $2 AND s.observed_at <= $3
+                    AND s.availability_zone = p.availability_zone AND s.observed_at >= p.since
+                    AND s.observed_at <= p.until
                   ORDER BY s.observed_at)) x`,
               [
                 client,
-                from,
-                to,
-                [...pools.values()].map((p) => p.instance_type),
-                [...pools.values()].map((p) => p.availability_zone),
+                wanted.map((p) => p.instance_type),
+                wanted.map((p) => p.availability_zone),
+                wanted.map((p) => p.k),
+                wanted.map((p) => new Date(p.from)),
+                wanted.map((p) => new Date(p.to)),
               ],
             );
           };
@@ -326,8 +352,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
             ),
             barePool.query(unknownTotalsSql, stored),
             barePool.query('SELECT region, instance_type, price FROM ondemand_prices'),
-            edge(new Date(since), new Date(firstFull)),
-            edge(new Date(Math.max(firstFull, Math.min(lastFull, settled))), new Date(now)),
+            readEdges(),
           ]);
         },
       })),

@@ -398,3 +398,39 @@ describe('adoption at registration', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('instance lists', () => {
+  it('show each instance exactly as the instance itself reads (timestamps written by the database)', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent('lists-1');
+    const running = await tenant.launch(agent.agent_id);
+    await t.request('POST', `/api/agents/${agent.agent_id}/instance-launched`, {
+      token: agent.agent_token,
+      body: { instance_id: running.instance_id, cloud_instance_id: 'i-0list1', state: 'running' },
+    });
+    const launching = await tenant.launch(agent.agent_id, { instance_type: 'm5.large' });
+    const ended = await tenant.launch(agent.agent_id, { instance_type: 'c5.large' });
+    await t.request('POST', `/api/client/instances/${ended.instance_id}/terminate`, {
+      token: tenant.token,
+      body: { reason: 'scale down' },
+    });
+    await t.request('POST', `/api/agents/${agent.agent_id}/instance-terminated`, {
+      token: agent.agent_token,
+      body: { instance_id: ended.instance_id, state: 'terminated' },
+    });
+    // Microseconds the API drops (a Date holds milliseconds): the lists must drop them the same way.
+    await t.db.kysely
+      .updateTable('instances')
+      .set({ launch_requested_at: '2026-01-02T03:04:05.678999Z', created_at: '2026-01-02T03:04:05.000999Z' })
+      .where('id', '=', launching.instance_id)
+      .execute();
+    const one = async (id: string) =>
+      (await t.request('GET', `/api/client/instances/${id}`, { token: tenant.token })).body;
+    const active = await t.request('GET', '/api/client/instances', { token: tenant.token });
+    expect(active.body.instances).toEqual([await one(running.instance_id), await one(launching.instance_id)]);
+    expect(active.body.instances[1].launch_requested_at).toBe('2026-01-02T03:04:05.678Z');
+    const history = await t.request('GET', '/api/client/instances/terminated', { token: tenant.token });
+    expect(history.body.instances).toEqual([await one(ended.instance_id)]);
+    expect(history.body.instances[0].termination_confirmed_at).toEqual(expect.any(String));
+  });
+});

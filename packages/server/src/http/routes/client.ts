@@ -25,7 +25,7 @@ import type { ClientService } from '../../services/client-service.ts';
 import type { ServiceContext } from '../../services/context.ts';
 import type { InsightService } from '../../services/insight-service.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
-import { toInstanceJson } from '../../views/instance.ts';
+import { isoRowToInstanceJson, toInstanceJson } from '../../views/instance.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
 
 const errors = {
@@ -68,7 +68,7 @@ export const clientRoutes =
       },
       async (request) => {
         const clientId = await tenant(request);
-        return { instances: (await listActiveInstances(ctx.db.kysely, clientId)).map(toInstanceJson) };
+        return { instances: (await listActiveInstances(ctx.db.kysely, clientId)).map(isoRowToInstanceJson) };
       },
     );
 
@@ -90,7 +90,7 @@ export const clientRoutes =
           request.query.limit,
           request.query.before,
         );
-        return { instances: rows.map(toInstanceJson) };
+        return { instances: rows.map(isoRowToInstanceJson) };
       },
     );
 
