@@ -359,7 +359,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
     ];
     const only = process.env.BENCH_QUERIES_ONLY;
     for (const p of pairs) {
-      if (only && !p.label.includes(only)) continue;
+      if (only && !only.split('|').some((o) => p.label.includes(o))) continue;
       const r = await runAbPair(p, p.budget, p.max);
       printAb(r, p.seeds, TARGET);
     }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 import { isUuid } from './ids.ts';
+import { isoText } from './iso-text.ts';
 
 /**
  * Locks a workload's agent row for the rest of the transaction. Every transaction that may
@@ -20,22 +21,35 @@ export async function lockAgentRow(tx: Tx, agentId: string) {
  * agents made 1,000 bitmap scans.
  */
 export async function listAgentsWithActiveCounts(db: Executor, clientId: string) {
-  return db
-    .selectFrom('agents')
-    .leftJoin(
-      (eb) =>
-        eb
-          .selectFrom('instances')
-          .select(['agent_id', sql<number>`count(*)::int`.as('n')])
-          .where('client_id', '=', clientId)
-          .where('status', 'not in', ['TERMINATED', 'FAILED'])
-          .groupBy('agent_id')
-          .as('live'),
-      (join) => join.onRef('live.agent_id', '=', 'agents.id'),
-    )
-    .selectAll('agents')
-    .select(sql<number>`coalesce(live.n, 0)`.as('active_instances'))
-    .where('agents.client_id', '=', clientId)
-    .orderBy('agents.logical_id')
-    .execute();
+  return (
+    db
+      .selectFrom('agents')
+      .leftJoin(
+        (eb) =>
+          eb
+            .selectFrom('instances')
+            .select(['agent_id', sql<number>`count(*)::int`.as('n')])
+            .where('client_id', '=', clientId)
+            .where('status', 'not in', ['TERMINATED', 'FAILED'])
+            .groupBy('agent_id')
+            .as('live'),
+        (join) => join.onRef('live.agent_id', '=', 'agents.id'),
+      )
+      // What the list shows, timestamps as ISO text (a fleet is a thousand rows and more).
+      .select([
+        'agents.id',
+        'agents.logical_id',
+        'agents.status',
+        'agents.instance_type',
+        'agents.availability_zone',
+        'agents.region',
+        'agents.cloud_instance_id',
+        isoText('agents.last_heartbeat_at').as('last_heartbeat_at'),
+        isoText('agents.created_at').as('created_at'),
+        sql<number>`coalesce(live.n, 0)`.as('active_instances'),
+      ])
+      .where('agents.client_id', '=', clientId)
+      .orderBy('agents.logical_id')
+      .execute()
+  );
 }

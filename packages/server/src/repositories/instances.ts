@@ -1,9 +1,10 @@
-import { type Insertable, sql } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 import type { InstancesTable } from '../db/schema.ts';
 import type { InstancePatch } from '../domain/state-machine.ts';
 import { INSTANCE_TIMES, type InstanceIsoRow, type InstanceRow } from '../views/instance.ts';
 import { isUuid } from './ids.ts';
+import { isoText } from './iso-text.ts';
 
 export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>): Promise<InstanceRow> {
   return tx.insertInto('instances').values(values).returningAll().executeTakeFirstOrThrow();
@@ -60,9 +61,9 @@ export async function getInstance(
 }
 
 /**
- * What a list shows of each instance, its timestamps written as ISO 8601 UTC text by the
- * database (to_char truncates to milliseconds, as a Date does): the instance list of a fleet is
- * thousands of rows, and parsing and formatting their dates was most of its time.
+ * What a list shows of each instance, its timestamps written as ISO text by the database: the
+ * instance list of a fleet is thousands of rows, and parsing and formatting their dates was
+ * most of its time.
  */
 function listColumns(db: Executor) {
   return db
@@ -83,11 +84,7 @@ function listColumns(db: Executor) {
       'error_code',
       'error_message',
       'version',
-      ...INSTANCE_TIMES.map((c) =>
-        sql<
-          string | null
-        >`to_char(${sql.ref(`instances.${c}`)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as(c),
-      ),
+      ...INSTANCE_TIMES.map((c) => isoText(`instances.${c}`).as(c)),
     ]);
 }
 

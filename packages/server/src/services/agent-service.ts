@@ -362,13 +362,13 @@ export class AgentService {
       agent_id: a.id,
       logical_id: a.logical_id,
       status: a.status,
-      last_heartbeat_at: iso(a.last_heartbeat_at),
+      last_heartbeat_at: a.last_heartbeat_at,
       instance_type: a.instance_type,
       availability_zone: a.availability_zone,
       region: a.region,
       cloud_instance_id: a.cloud_instance_id,
       active_instances: Number(a.active_instances),
-      created_at: isoRequired(a.created_at),
+      created_at: a.created_at as string,
     }));
   }
 }

@@ -201,5 +201,19 @@ describe('agent list at scale: live-instance counts from one aggregate', () => {
       ['b-idle', 0],
     ]);
     expect(res.body.agents[1].agent_id).toBe(idle.agent_id);
+    // The list's timestamps (written by the database) read as a Date of the same row writes them.
+    const rows = await t.db.kysely
+      .selectFrom('agents')
+      .select(['logical_id', 'last_heartbeat_at', 'created_at'])
+      .where('client_id', '=', tenant.clientId)
+      .orderBy('logical_id')
+      .execute();
+    expect(res.body.agents.map((a: any) => [a.logical_id, a.last_heartbeat_at, a.created_at])).toEqual(
+      rows.map((r) => [
+        r.logical_id,
+        r.last_heartbeat_at ? new Date(r.last_heartbeat_at).toISOString() : null,
+        new Date(r.created_at).toISOString(),
+      ]),
+    );
   });
 });

@@ -27,6 +27,7 @@ import type { InsightService } from '../../services/insight-service.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import { isoRowToInstanceJson, toInstanceJson } from '../../views/instance.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
+import { typedListSerializer } from '../typed-serializer.ts';
 
 const errors = {
   400: ErrorBody,
@@ -65,6 +66,7 @@ export const clientRoutes =
           summary: 'Active instances (not TERMINATED)',
           response: { 200: InstanceList, ...errors },
         },
+        ...typedListSerializer,
       },
       async (request) => {
         const clientId = await tenant(request);
@@ -81,6 +83,7 @@ export const clientRoutes =
           querystring: TerminatedListQuery,
           response: { 200: InstanceList, ...errors },
         },
+        ...typedListSerializer,
       },
       async (request) => {
         const clientId = await tenant(request);
@@ -179,6 +182,7 @@ export const clientRoutes =
           summary: 'Agents with status and instance counts',
           response: { 200: AgentList, ...errors },
         },
+        ...typedListSerializer,
       },
       async (request) => ({ agents: await agents.list(await tenant(request)) }),
     );
