@@ -190,14 +190,26 @@ export function runCost(
   return points instanceof PriceIntegral ? points.cost(from, to) : stepCost(points, from, to);
 }
 
+/**
+ * Integrals already built for a map of prices: per-agent figures summarise each agent's runs
+ * against the same map, and a pool's integral is built once for all of them. Keyed weakly by
+ * the map, which its readers do not change.
+ */
+const builtFor = new WeakMap<ReadonlyMap<string, readonly PricePoint[]>, Map<string, PriceIntegral>>();
+
 /** One PriceIntegral per pool, built on first use. */
 function integrals(prices: ReadonlyMap<string, readonly PricePoint[]>): (pool: string) => PriceIntegral {
-  const built = new Map<string, PriceIntegral>();
+  let built = builtFor.get(prices);
+  if (!built) {
+    built = new Map();
+    builtFor.set(prices, built);
+  }
+  const cache = built;
   return (pool) => {
-    let i = built.get(pool);
+    let i = cache.get(pool);
     if (!i) {
       i = new PriceIntegral(prices.get(pool) ?? []);
-      built.set(pool, i);
+      cache.set(pool, i);
     }
     return i;
   };

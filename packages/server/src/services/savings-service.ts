@@ -60,14 +60,13 @@ export class SavingsService {
       this.load(w),
     ]);
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
+    // Each agent's runs and rows, grouped once (a fleet is thousands of runs and agents).
+    const runsOf = groupBy(data.runs, (r) => r.agentId);
+    const rowsOf = groupBy(data.rows, (r) => r.agent_id);
     return {
       agents: agents.map((a) => {
-        const s = summarise(
-          data.runs.filter((r) => r.agentId === a.id),
-          data.prices,
-          w.now.getTime(),
-        );
-        return this.row(w, a, s, this.roi(data, a.id, usd));
+        const s = summarise(runsOf.get(a.id) ?? [], data.prices, w.now.getTime());
+        return this.row(w, a, s, this.roi(data, a.id, usd, rowsOf.get(a.id) ?? []));
       }),
     };
   }
@@ -87,7 +86,7 @@ export class SavingsService {
     const s = summarise(data.runs, data.prices, w.now.getTime());
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
     return {
-      ...this.row(w, agent, s, this.roi(data, agentId, usd)),
+      ...this.row(w, agent, s, this.roi(data, agentId, usd, data.rows)),
       hourly: this.hourly(s),
       switches: data.switches.map(toImpact),
     };
@@ -107,7 +106,7 @@ export class SavingsService {
    * switch promoted (until the switch completed). A switch's own freshly launched target is the
    * switch's cost, not a standing replica's, and is left out.
    */
-  private roi(data: SpanData, agentId: string, usd: number): ReplicaRoi {
+  private roi(data: SpanData, agentId: string, usd: number, rows: SpanData['rows']): ReplicaRoi {
     const launchedBySwitch = new Set<string>();
     const promotedAt = new Map<string, number>();
     for (const s of data.targeting) {
@@ -117,7 +116,7 @@ export class SavingsService {
         promotedAt.set(s.to_instance_id, new Date(s.completed_at).getTime());
     }
     let cost: number | null = 0;
-    for (const r of data.rows) {
+    for (const r of rows) {
       const run = data.runOf.get(r.id);
       if (!run || run.agentId !== agentId || launchedBySwitch.has(r.id)) continue;
       const promoted = promotedAt.get(r.id);
@@ -218,4 +217,15 @@ function toImpact(s: Awaited<ReturnType<typeof listSwitchesInWindow>>[number]): 
     saving_pct: impact.saving_pct === null ? null : Math.round(impact.saving_pct * 100) / 100,
     monthly_projection: round6n(impact.monthly_projection),
   };
+}
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
 }
