@@ -63,10 +63,11 @@ export class SavingsService {
     // Each agent's runs and rows, grouped once (a fleet is thousands of runs and agents).
     const runsOf = groupBy(data.runs, (r) => r.agentId);
     const rowsOf = groupBy(data.rows, (r) => r.agent_id);
+    const facts = replicaFacts(data);
     return {
       agents: agents.map((a) => {
         const s = summarise(runsOf.get(a.id) ?? [], data.prices, w.now.getTime());
-        return this.row(w, a, s, this.roi(data, a.id, usd, rowsOf.get(a.id) ?? []));
+        return this.row(w, a, s, this.roi(data, facts, a.id, usd, rowsOf.get(a.id) ?? []));
       }),
     };
   }
@@ -86,7 +87,7 @@ export class SavingsService {
     const s = summarise(data.runs, data.prices, w.now.getTime());
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
     return {
-      ...this.row(w, agent, s, this.roi(data, agentId, usd, data.rows)),
+      ...this.row(w, agent, s, this.roi(data, replicaFacts(data), agentId, usd, data.rows)),
       hourly: this.hourly(s),
       switches: data.switches.map(toImpact),
     };
@@ -106,34 +107,24 @@ export class SavingsService {
    * switch promoted (until the switch completed). A switch's own freshly launched target is the
    * switch's cost, not a standing replica's, and is left out.
    */
-  private roi(data: SpanData, agentId: string, usd: number, rows: SpanData['rows']): ReplicaRoi {
-    const launchedBySwitch = new Set<string>();
-    const promotedAt = new Map<string, number>();
-    for (const s of data.targeting) {
-      if (!s.to_instance_id) continue;
-      if (s.target_launched_by_switch) launchedBySwitch.add(s.to_instance_id);
-      else if (s.status === 'COMPLETED' && s.completed_at)
-        promotedAt.set(s.to_instance_id, new Date(s.completed_at).getTime());
-    }
+  private roi(
+    data: SpanData,
+    facts: ReplicaFacts,
+    agentId: string,
+    usd: number,
+    rows: SpanData['rows'],
+  ): ReplicaRoi {
     let cost: number | null = 0;
     for (const r of rows) {
       const run = data.runOf.get(r.id);
-      if (!run || run.agentId !== agentId || launchedBySwitch.has(r.id)) continue;
-      const promoted = promotedAt.get(r.id);
+      if (!run || run.agentId !== agentId || facts.launchedBySwitch.has(r.id)) continue;
+      const promoted = facts.promotedAt.get(r.id);
       if (promoted === undefined && r.role !== 'REPLICA') continue;
       const end = Math.min(run.end, promoted ?? run.end);
       const c = runCost(run, data.prices.get(run.pool) ?? [], run.start, Math.max(run.start, end));
       cost = cost === null || c === null ? null : cost + c;
     }
-    const promotions: Promotion[] = data.switches
-      .filter(
-        (s) =>
-          s.agent_id === agentId &&
-          s.status === 'COMPLETED' &&
-          !s.target_launched_by_switch &&
-          INTERRUPTION_TRIGGERS.has(s.trigger),
-      )
-      .map((s) => ({ downtime_seconds: s.downtime_seconds == null ? null : Number(s.downtime_seconds) }));
+    const promotions = facts.promotionsOf.get(agentId) ?? [];
     const roi = replicaRoi({
       replica_cost: cost,
       promotions,
@@ -228,4 +219,43 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
     else out.set(k, [x]);
   }
   return out;
+}
+
+/** What the window's switches say of replicas, read once for every agent. */
+interface ReplicaFacts {
+  /** Instances a switch launched as its own target (the switch's cost, not a replica's). */
+  launchedBySwitch: Set<string>;
+  /** Ready replicas a completed switch promoted, and when. */
+  promotedAt: Map<string, number>;
+  /** Per agent, its completed promotions of a ready replica on an interruption. */
+  promotionsOf: Map<string, Promotion[]>;
+}
+
+function replicaFacts(data: SpanData): ReplicaFacts {
+  const launchedBySwitch = new Set<string>();
+  const promotedAt = new Map<string, number>();
+  for (const s of data.targeting) {
+    if (!s.to_instance_id) continue;
+    if (s.target_launched_by_switch) launchedBySwitch.add(s.to_instance_id);
+    else if (s.status === 'COMPLETED' && s.completed_at)
+      promotedAt.set(s.to_instance_id, new Date(s.completed_at).getTime());
+  }
+  const promotionsOf = groupBy(
+    data.switches.filter(
+      (s) => s.status === 'COMPLETED' && !s.target_launched_by_switch && INTERRUPTION_TRIGGERS.has(s.trigger),
+    ),
+    (s) => s.agent_id,
+  );
+  return {
+    launchedBySwitch,
+    promotedAt,
+    promotionsOf: new Map(
+      [...promotionsOf].map(([agentId, list]) => [
+        agentId,
+        list.map((s) => ({
+          downtime_seconds: s.downtime_seconds == null ? null : Number(s.downtime_seconds),
+        })),
+      ]),
+    ),
+  };
 }
