@@ -149,16 +149,24 @@ async function unknownsOfSpan(db: Executor, clientId: string, from: Date, to: Da
   if (endTotals && beforeTotals) return unknownsBetween(endTotals, beforeTotals);
   const [od, spot] = await unknownsFromRows(db, clientId, from, to);
   return {
-    unknownOndemand: od.map((u) => ({
-      region: u.region,
-      instance_type: u.instance_type,
-      market: u.market === 'on-demand' ? 'on-demand' : 'spot',
-      hours: Number(u.hours),
-      spend: u.spend === null ? null : Number(u.spend),
-    })),
-    unknownSpotPrice: spot.map((u) => ({ ...u, hours: Number(u.hours) })),
+    unknownOndemand: od.map(toUnknownOndemand),
+    unknownSpotPrice: spot.map(toUnknownSpot),
   };
 }
+
+/** A stored unknown (or a sum of them: PostgreSQL may give numbers as text) as the domain has it. */
+const toUnknownOndemand = (u: UnknownOdRow): UnknownOndemand => ({
+  region: u.region,
+  instance_type: u.instance_type,
+  market: u.market === 'on-demand' ? 'on-demand' : 'spot',
+  hours: Number(u.hours),
+  spend: u.spend === null ? null : Number(u.spend),
+});
+const toUnknownSpot = (u: UnknownSpotRow): UnknownSpotPrice => ({
+  instance_type: u.instance_type,
+  availability_zone: u.availability_zone,
+  hours: Number(u.hours),
+});
 
 interface UnknownOdRow {
   region: string;
@@ -345,20 +353,8 @@ async function writeMissingTotals(tx: Tx, clientId: string): Promise<void> {
     }
     return o;
   };
-  for (const u of od)
-    ownOf(u.t).unknown_ondemand.push({
-      region: u.region,
-      instance_type: u.instance_type,
-      market: u.market === 'on-demand' ? 'on-demand' : 'spot',
-      hours: u.hours,
-      spend: u.spend,
-    });
-  for (const u of spot)
-    ownOf(u.t).unknown_spot_price.push({
-      instance_type: u.instance_type,
-      availability_zone: u.availability_zone,
-      hours: u.hours,
-    });
+  for (const u of od) ownOf(u.t).unknown_ondemand.push(toUnknownOndemand(u));
+  for (const u of spot) ownOf(u.t).unknown_spot_price.push(toUnknownSpot(u));
   let totals = base ?? emptyTotals();
   const rows: Array<{ client_id: string; hour: Date; ondemand: string; spot: string }> = [];
   for (const { t } of hours) {
