@@ -1,10 +1,31 @@
-import type { Insertable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 import type { InstancesTable } from '../db/schema.ts';
 import type { InstancePatch } from '../domain/state-machine.ts';
-import { INSTANCE_TIMES, type InstanceIsoRow, type InstanceRow } from '../views/instance.ts';
 import { isUuid } from './ids.ts';
 import { isoText } from './iso-text.ts';
+
+export type InstanceRow = Selectable<InstancesTable>;
+
+/** The row's timestamps that the API shows. */
+export const INSTANCE_TIMES = [
+  'launch_requested_at',
+  'launch_confirmed_at',
+  'termination_requested_at',
+  'termination_confirmed_at',
+  'status_changed_at',
+  'created_at',
+] as const;
+export type InstanceTimeColumn = (typeof INSTANCE_TIMES)[number];
+
+/**
+ * An instance row as a list reads it (listColumns): the columns the API shows, the timestamps
+ * already written as ISO 8601 UTC text by the database, so a list of thousands parses and formats
+ * no dates (views/instance.ts isoRowToInstanceJson).
+ */
+export type InstanceIsoRow = Omit<InstanceRow, InstanceTimeColumn | 'client_id' | 'updated_at'> & {
+  [K in InstanceTimeColumn]: string | null;
+};
 
 export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>): Promise<InstanceRow> {
   return tx.insertInto('instances').values(values).returningAll().executeTakeFirstOrThrow();

@@ -18,11 +18,11 @@ import { type AgentConfigRow, getAgentConfig, listAgentsInMode } from '../reposi
 import { type DecisionRow, insertDecision, listDecisions } from '../repositories/decisions.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { isUuid } from '../repositories/ids.ts';
+import type { InstanceRow } from '../repositories/instances.ts';
 import { listAgentInstancesIn } from '../repositories/instances.ts';
 import { noticedInstanceIds } from '../repositories/interruptions.ts';
 import { ondemandPrice, poolPrice } from '../repositories/pool-prices.ts';
 import { findOpenSwitchForAgent } from '../repositories/switches.ts';
-import type { InstanceRow } from '../views/instance.ts';
 import { isoRequired } from '../views/time.ts';
 import type { CanonicalPoolFeatures, CanonicalPrices } from './canonical-prices.ts';
 import type { ServiceContext } from './context.ts';

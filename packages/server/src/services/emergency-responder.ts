@@ -11,6 +11,7 @@ import {
 } from '../domain/emergency-policy.ts';
 import { getAgentConfig } from '../repositories/agent-configs.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
+import type { InstanceRow } from '../repositories/instances.ts';
 import { listAgentInstancesIn, lockInstance } from '../repositories/instances.ts';
 import {
   countPrewarmsSince,
@@ -22,7 +23,6 @@ import {
 } from '../repositories/interruptions.ts';
 import { findOpenSwitchForAgent, type SwitchRow } from '../repositories/switches.ts';
 import { markPoolUnavailable } from '../repositories/unavailable-pools.ts';
-import type { InstanceRow } from '../views/instance.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import { launchManagedInstance } from './managed-launch.ts';

@@ -22,6 +22,7 @@ import { writeAudit } from '../repositories/audit.ts';
 import { completeCommand, insertCommand, lockCommand } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
 import { isUuid } from '../repositories/ids.ts';
+import type { InstanceRow } from '../repositories/instances.ts';
 import {
   findLiveProcessInstance,
   findPrimary,
@@ -30,7 +31,7 @@ import {
   updateInstance,
 } from '../repositories/instances.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
-import { type InstanceRow, toInstanceJson } from '../views/instance.ts';
+import { toInstanceJson } from '../views/instance.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import type { EmergencyResponder } from './emergency-responder.ts';

@@ -3,9 +3,9 @@ import type { EventSource, LaunchInstanceMetadata, TransitionReason } from '@spo
 import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { Tx } from '../db/executor.ts';
 import { type CommandRow, insertCommand } from '../repositories/commands.ts';
+import type { InstanceRow } from '../repositories/instances.ts';
 import { findLiveProcessInstance } from '../repositories/instances.ts';
 import { insertJoinToken } from '../repositories/join-tokens.ts';
-import type { InstanceRow } from '../views/instance.ts';
 import type { ServiceContext } from './context.ts';
 import { insertLaunchingInstance } from './lifecycle-service.ts';
 

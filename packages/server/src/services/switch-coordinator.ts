@@ -19,6 +19,7 @@ import { getAgentConfig } from '../repositories/agent-configs.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { insertCommand } from '../repositories/commands.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
+import type { InstanceRow } from '../repositories/instances.ts';
 import { findLiveProcessInstance, hasJoinedProcess, lockInstance } from '../repositories/instances.ts';
 import { poolPrice } from '../repositories/pool-prices.ts';
 import {
@@ -28,7 +29,6 @@ import {
   type SwitchRow,
   updateSwitch,
 } from '../repositories/switches.ts';
-import type { InstanceRow } from '../views/instance.ts';
 import { toSwitchJson } from '../views/switch.ts';
 import type { ServiceContext } from './context.ts';
 import { launchManagedInstance } from './managed-launch.ts';

@@ -4,9 +4,10 @@ import { DomainError } from '../domain/errors.ts';
 import { type Action, type Decision, decide } from '../domain/state-machine.ts';
 import { writeAudit } from '../repositories/audit.ts';
 import { appendEvent } from '../repositories/events-outbox.ts';
+import type { InstanceRow } from '../repositories/instances.ts';
 import { updateInstance } from '../repositories/instances.ts';
 import { insertLifecycleEvent } from '../repositories/lifecycle-events.ts';
-import { type InstanceRow, toInstanceJson } from '../views/instance.ts';
+import { toInstanceJson } from '../views/instance.ts';
 
 export interface TransitionOutcome {
   decision: Exclude<Decision, { kind: 'reject' }>;

@@ -1,29 +1,10 @@
 import type { Instance, InstanceRole, InstanceStatus, Market } from '@spot/contract';
-import type { Selectable } from 'kysely';
-import type { InstancesTable } from '../db/schema.ts';
+import type {
+  InstanceIsoRow,
+  InstanceRow,
+  InstanceTimeColumn as TimeColumn,
+} from '../repositories/instances.ts';
 import { iso } from './time.ts';
-
-export type InstanceRow = Selectable<InstancesTable>;
-
-/** The row's timestamps that the API shows. */
-export const INSTANCE_TIMES = [
-  'launch_requested_at',
-  'launch_confirmed_at',
-  'termination_requested_at',
-  'termination_confirmed_at',
-  'status_changed_at',
-  'created_at',
-] as const;
-type TimeColumn = (typeof INSTANCE_TIMES)[number];
-
-/**
- * An instance row as a list reads it: the columns the API shows, the timestamps already written
- * as ISO 8601 UTC text by the database (repositories/instances.ts), so a list of thousands
- * parses and formats no dates.
- */
-export type InstanceIsoRow = Omit<InstanceRow, TimeColumn | 'client_id' | 'updated_at'> & {
-  [K in TimeColumn]: string | null;
-};
 
 const round3 = (n: number | null) => (n == null ? null : Math.round(n * 1000) / 1000);
 
