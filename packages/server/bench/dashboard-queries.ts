@@ -4,7 +4,8 @@ import { PRICE_POINTS_CAP } from '@spot/contract';
 import pg from 'pg';
 import { hashToken } from '../src/auth/tokens.ts';
 import { runJobOnce } from '../src/jobs/catalog.ts';
-import { INSTANCE_TIMES } from '../src/views/instance.ts';
+import { INSTANCE_TIMES } from '../src/repositories/instances.ts';
+import { agentSumsQuery } from '../src/repositories/savings-agent-hours.ts';
 import { startTestServer } from '../test/support/server.ts';
 import { type AbPair, printAb, runAbPair } from './ab-pairs.ts';
 import { benchDatabase } from './bench-db.ts';
@@ -148,6 +149,79 @@ export async function runDashboardQueriesBench(): Promise<void> {
     ).rows.map((r) => r.id);
     const pools = fleet.pools;
 
+    /** A savings window of `hours` ending now: its stored span and its two raw edges. */
+    const savingsWindow = (hours: number) => {
+      const H = 3_600_000;
+      const now = Date.now();
+      const since = now - hours * H;
+      const firstFull = Math.ceil(since / H) * H;
+      const lastFull = Math.floor(now / H) * H;
+      const settled = Math.floor((now - 10 * 60_000) / H) * H;
+      return {
+        since,
+        stored: [client, new Date(firstFull), new Date(lastFull)],
+        edges: [
+          [since, firstFull],
+          [Math.max(firstFull, Math.min(lastFull, settled)), now],
+        ] as const,
+      };
+    };
+    /**
+     * A window's two raw edges as the service reads them: the runs that overlap either, then the
+     * price points (with each pool's last point before the edge) of each edge's spot runs' pools.
+     */
+    const readSavingsEdges = async ({ edges }: ReturnType<typeof savingsWindow>) => {
+      const runs = await barePool.query<{
+        id: string;
+        instance_type: string;
+        availability_zone: string;
+        market: string;
+        launched: number;
+        terminated: number | null;
+      }>(
+        `SELECT id, agent_id, role, instance_type, availability_zone, region, market,
+                (extract(epoch from launch_confirmed_at) * 1000)::float8 AS launched,
+                (extract(epoch from termination_confirmed_at) * 1000)::float8 AS terminated
+         FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL
+           AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2
+           AND ((launch_confirmed_at < $3 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2)
+             OR (launch_confirmed_at < $5 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $4))`,
+        [client, ...edges.flat().map((t) => new Date(t))],
+      );
+      const wanted = edges.flatMap(([from, to], k) => [
+        ...new Map(
+          runs.rows
+            .filter((r) => r.market === 'spot' && r.launched < to && (r.terminated ?? Infinity) > from)
+            .map((r) => [`${r.instance_type}|${r.availability_zone}`, { ...r, k, from, to }]),
+        ).values(),
+      ]);
+      await barePool.query(
+        `SELECT p.instance_type, p.availability_zone, p.k, x.observed_at, x.spot_price
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[])
+           AS p(instance_type, availability_zone, k, since, until)
+         CROSS JOIN LATERAL (
+           (SELECT s.observed_at, s.spot_price FROM price_snapshots s
+            WHERE s.client_id = $1 AND s.instance_type = p.instance_type
+              AND s.availability_zone = p.availability_zone AND s.observed_at < p.since
+            ORDER BY s.observed_at DESC LIMIT 1)
+           UNION ALL
+           (SELECT s.observed_at, s.spot_price FROM price_snapshots s
+            WHERE s.client_id = $1 AND s.instance_type = p.instance_type
+              AND s.availability_zone = p.availability_zone AND s.observed_at >= p.since
+              AND s.observed_at <= p.until
+            ORDER BY s.observed_at)) x`,
+        [
+          client,
+          wanted.map((p) => p.instance_type),
+          wanted.map((p) => p.availability_zone),
+          wanted.map((p) => p.k),
+          wanted.map((p) => new Date(p.from)),
+          wanted.map((p) => new Date(p.to)),
+        ],
+      );
+      return runs.rows;
+    };
+
     const pairs: Array<AbPair & { budget: number; max?: number }> = [
       {
         label: 'instance list (GET /api/client/instances, all not TERMINATED)',
@@ -281,79 +355,56 @@ export async function runDashboardQueriesBench(): Promise<void> {
         ours: async () => void (await get(`/api/client/savings?hours=${hours}`, token)),
         // The rows the service reads, with the same concurrency (a pool of 4 connections, as the
         // server has more): the window's stored hours, their unknowns' totals, the on-demand
-        // list and its two raw edges all at once; the edges are the runs that overlap either,
-        // then the price points (with each pool's last point before the edge) of each edge's
-        // spot runs' pools.
+        // list and its two raw edges all at once.
         peer: async () => {
-          const H = 3_600_000;
-          const now = Date.now();
-          const since = now - hours * H;
-          const firstFull = Math.ceil(since / H) * H;
-          const lastFull = Math.floor(now / H) * H;
-          const settled = Math.floor((now - 10 * 60_000) / H) * H;
-          const stored = [client, new Date(firstFull), new Date(lastFull)];
-          const edges = [
-            [since, firstFull],
-            [Math.max(firstFull, Math.min(lastFull, settled)), now],
-          ] as const;
-          const readEdges = async () => {
-            const runs = await barePool.query<{
-              instance_type: string;
-              availability_zone: string;
-              market: string;
-              launched: number;
-              terminated: number | null;
-            }>(
-              `SELECT id, agent_id, role, instance_type, availability_zone, region, market,
-                      (extract(epoch from launch_confirmed_at) * 1000)::float8 AS launched,
-                      (extract(epoch from termination_confirmed_at) * 1000)::float8 AS terminated
-               FROM instances WHERE client_id = $1 AND launch_confirmed_at IS NOT NULL
-                 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2
-                 AND ((launch_confirmed_at < $3 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $2)
-                   OR (launch_confirmed_at < $5 AND coalesce(termination_confirmed_at, 'infinity'::timestamptz) > $4))`,
-              [client, ...edges.flat().map((t) => new Date(t))],
-            );
-            const wanted = edges.flatMap(([from, to], k) => [
-              ...new Map(
-                runs.rows
-                  .filter((r) => r.market === 'spot' && r.launched < to && (r.terminated ?? Infinity) > from)
-                  .map((r) => [`${r.instance_type}|${r.availability_zone}`, { ...r, k, from, to }]),
-              ).values(),
-            ]);
-            await barePool.query(
-              `SELECT p.instance_type, p.availability_zone, p.k, x.observed_at, x.spot_price
-               FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[])
-                 AS p(instance_type, availability_zone, k, since, until)
-               CROSS JOIN LATERAL (
-                 (SELECT s.observed_at, s.spot_price FROM price_snapshots s
-                  WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                    AND s.availability_zone = p.availability_zone AND s.observed_at < p.since
-                  ORDER BY s.observed_at DESC LIMIT 1)
-                 UNION ALL
-                 (SELECT s.observed_at, s.spot_price FROM price_snapshots s
-                  WHERE s.client_id = $1 AND s.instance_type = p.instance_type
-                    AND s.availability_zone = p.availability_zone AND s.observed_at >= p.since
-                    AND s.observed_at <= p.until
-                  ORDER BY s.observed_at)) x`,
-              [
-                client,
-                wanted.map((p) => p.instance_type),
-                wanted.map((p) => p.availability_zone),
-                wanted.map((p) => p.k),
-                wanted.map((p) => new Date(p.from)),
-                wanted.map((p) => new Date(p.to)),
-              ],
-            );
-          };
+          const w = savingsWindow(hours);
           await Promise.all([
             barePool.query(
               'SELECT * FROM savings_hours WHERE client_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour',
-              stored,
+              w.stored,
             ),
-            barePool.query(unknownTotalsSql, stored),
+            barePool.query(unknownTotalsSql, w.stored),
             barePool.query('SELECT region, instance_type, price FROM ondemand_prices'),
-            readEdges(),
+            readSavingsEdges(w),
           ]);
+        },
+      })),
+      // Per agent: each agent's stored hours summed by the database (migration 012), the same
+      // two raw edges for every agent, the window's switches and the launch times (replica ROI).
+      ...[24, 720].map((hours) => ({
+        label: `savings per agent, ${hours} h window (GET /api/client/savings/agents?hours=${hours})`,
+        seeds: '280 ms (dashboard summary)',
+        budget: 40_000,
+        ours: async () => void (await get(`/api/client/savings/agents?hours=${hours}`, token)),
+        peer: async () => {
+          const w = savingsWindow(hours);
+          const [, , , , , runs] = await Promise.all([
+            barePool.query('SELECT id, logical_id FROM agents WHERE client_id = $1 ORDER BY logical_id', [
+              client,
+            ]),
+            // Our statement as the repository builds it, through the bare client.
+            (async () => {
+              const q = agentSumsQuery(client, w.stored[1] as Date, w.stored[2] as Date).compile(t.db.kysely);
+              await barePool.query(q.sql, [...q.parameters]);
+            })(),
+            barePool.query(
+              'SELECT * FROM switches WHERE client_id = $1 AND requested_at >= $2 ORDER BY requested_at DESC LIMIT 2000',
+              [client, new Date(w.since)],
+            ),
+            barePool.query(
+              `SELECT launch_duration_seconds FROM instances WHERE client_id = $1 AND launch_duration_seconds IS NOT NULL
+               ORDER BY launch_confirmed_at DESC LIMIT 200`,
+              [client],
+            ),
+            barePool.query('SELECT region, instance_type, price FROM ondemand_prices'),
+            readSavingsEdges(w),
+          ]);
+          // The switches that promoted or launched the edges' instances (their replica periods).
+          await barePool.query(
+            `SELECT to_instance_id, target_launched_by_switch, status, completed_at FROM switches
+             WHERE client_id = $1 AND to_instance_id = ANY($2::uuid[])`,
+            [client, runs.map((r) => r.id)],
+          );
         },
       })),
     ];

@@ -259,6 +259,61 @@ export interface SavingsHoursTable {
   unknown_ondemand_spend: number;
   costed: boolean;
   computed_at: Timestamp;
+  /** The hour's agents have their rows (savings_agent_hours; false only before migration 012). */
+  per_agent: Generated<boolean>;
+}
+
+/** One agent's share of a stored client hour (migration 012). */
+export interface SavingsAgentHoursTable {
+  client_id: string;
+  hour: Timestamp;
+  agent_id: string;
+  spot_cost: number;
+  ondemand_cost: number;
+  unknown_ondemand_spend: number;
+  costed: boolean;
+  replica_cost: number;
+  replica_unknown: boolean;
+}
+
+/** A whole UTC day whose 24 hours are stored with their agents (migration 012). */
+export interface SavingsDaysTable {
+  client_id: string;
+  day: Timestamp;
+  last_hour: Timestamp;
+}
+
+/** One agent's stored hours of a whole day, summed (migration 012). */
+export interface SavingsAgentDaysTable {
+  client_id: string;
+  day: Timestamp;
+  agent_id: string;
+  spot_cost: number;
+  ondemand_cost: number;
+  unknown_ondemand_spend: number;
+  first_costed: Timestamp | null;
+  replica_cost: number;
+  replica_unknown: boolean;
+}
+
+/** An agent's runs in a stored day whose type's on-demand price is not known (migration 012). */
+export interface SavingsAgentDayUnknownOndemandTable extends Omit<SavingsAgentUnknownOndemandTable, 'hour'> {
+  day: Timestamp;
+}
+
+/** An agent's spot runs in a stored day in a pool with no price yet (migration 012). */
+export interface SavingsAgentDayUnknownSpotTable extends Omit<SavingsAgentUnknownSpotTable, 'hour'> {
+  day: Timestamp;
+}
+
+/** An agent's runs in a stored hour whose type's on-demand price is not known (migration 012). */
+export interface SavingsAgentUnknownOndemandTable extends SavingsHourUnknownOndemandTable {
+  agent_id: string;
+}
+
+/** An agent's spot runs in a stored hour in a pool with no price yet (migration 012). */
+export interface SavingsAgentUnknownSpotTable extends SavingsHourUnknownSpotTable {
+  agent_id: string;
 }
 
 /** An hour's runs whose type's on-demand price is not known (migration 010). */
@@ -383,6 +438,13 @@ export interface Database {
   price_consolidated: PriceConsolidatedTable;
   pricing_runs: PricingRunsTable;
   savings_hours: SavingsHoursTable;
+  savings_agent_hours: SavingsAgentHoursTable;
+  savings_days: SavingsDaysTable;
+  savings_agent_days: SavingsAgentDaysTable;
+  savings_agent_day_unknown_ondemand: SavingsAgentDayUnknownOndemandTable;
+  savings_agent_day_unknown_spot: SavingsAgentDayUnknownSpotTable;
+  savings_agent_unknown_ondemand: SavingsAgentUnknownOndemandTable;
+  savings_agent_unknown_spot: SavingsAgentUnknownSpotTable;
   savings_hour_unknown_ondemand: SavingsHourUnknownOndemandTable;
   savings_hour_unknown_spot: SavingsHourUnknownSpotTable;
   savings_unknown_totals: SavingsUnknownTotalsTable;

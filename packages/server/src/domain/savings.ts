@@ -198,7 +198,9 @@ export function runCost(
 const builtFor = new WeakMap<ReadonlyMap<string, readonly PricePoint[]>, Map<string, PriceIntegral>>();
 
 /** One PriceIntegral per pool, built on first use. */
-function integrals(prices: ReadonlyMap<string, readonly PricePoint[]>): (pool: string) => PriceIntegral {
+export function integrals(
+  prices: ReadonlyMap<string, readonly PricePoint[]>,
+): (pool: string) => PriceIntegral {
   let built = builtFor.get(prices);
   if (!built) {
     built = new Map();

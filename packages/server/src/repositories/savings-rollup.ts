@@ -1,8 +1,17 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../db/executor.ts';
 import { SAVINGS_ROLLUP_LOCK_KEY } from '../db/migrations/010_savings_rollup.ts';
+import type { AgentHour } from '../domain/agent-hours.ts';
 import type { HourSummary, UnknownOndemand, UnknownSpotPrice } from '../domain/savings.ts';
 import { addHour, emptyTotals, parseTotals, unknownsBetween } from '../domain/unknown-totals.ts';
+import { epochMs } from './epoch-ms.ts';
+import { insertAgentHours, rollDays } from './savings-agent-hours.ts';
+import {
+  toUnknownOndemand,
+  toUnknownSpot,
+  type UnknownOdRow,
+  type UnknownSpotRow,
+} from './savings-unknown-rows.ts';
 
 /**
  * The savings rollup's rows (migration 010). Triggers remove the hours a change affects; the
@@ -70,7 +79,7 @@ export async function listMissingHours(
 ): Promise<number[]> {
   if (to.getTime() <= from.getTime()) return [];
   const r = await sql<{ t: number }>`
-    SELECT (extract(epoch from h) * 1000)::float8 AS t
+    SELECT ${epochMs('h')} AS t
     FROM generate_series(${from}::timestamptz, ${new Date(to.getTime() - HOUR)}::timestamptz, interval '1 hour') h
     WHERE NOT EXISTS (SELECT 1 FROM savings_hours s WHERE s.client_id = ${clientId} AND s.hour = h)
     ORDER BY h LIMIT ${limit}`.execute(db);
@@ -95,13 +104,7 @@ export async function listStoredHours(
   const [rows, unknowns] = await Promise.all([
     db
       .selectFrom('savings_hours')
-      .select([
-        sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
-        'spot_cost',
-        'ondemand_cost',
-        'unknown_ondemand_spend',
-        'costed',
-      ])
+      .select([epochMs('hour').as('t'), 'spot_cost', 'ondemand_cost', 'unknown_ondemand_spend', 'costed'])
       .where('client_id', '=', clientId)
       .where('hour', '>=', from)
       .where('hour', '<', to)
@@ -132,12 +135,12 @@ type SpanUnknowns = { unknownOndemand: UnknownOndemand[]; unknownSpotPrice: Unkn
  */
 async function unknownsOfSpan(db: Executor, clientId: string, from: Date, to: Date): Promise<SpanUnknowns> {
   const r = await sql<{ edge: 'end' | 'before'; t: number; ondemand: unknown; spot: unknown }>`
-    (SELECT 'end' AS edge, (extract(epoch from h.hour) * 1000)::float8 AS t, u.ondemand, u.spot
+    (SELECT 'end' AS edge, ${epochMs('h.hour')} AS t, u.ondemand, u.spot
      FROM savings_hours h
      LEFT JOIN savings_unknown_totals u ON u.client_id = h.client_id AND u.hour = h.hour
      WHERE h.client_id = ${clientId} AND h.hour < ${to} ORDER BY h.hour DESC LIMIT 1)
     UNION ALL
-    (SELECT 'before' AS edge, (extract(epoch from h.hour) * 1000)::float8 AS t, u.ondemand, u.spot
+    (SELECT 'before' AS edge, ${epochMs('h.hour')} AS t, u.ondemand, u.spot
      FROM savings_hours h
      LEFT JOIN savings_unknown_totals u ON u.client_id = h.client_id AND u.hour = h.hour
      WHERE h.client_id = ${clientId} AND h.hour < ${from} ORDER BY h.hour DESC LIMIT 1)`.execute(db);
@@ -152,33 +155,6 @@ async function unknownsOfSpan(db: Executor, clientId: string, from: Date, to: Da
     unknownOndemand: od.map(toUnknownOndemand),
     unknownSpotPrice: spot.map(toUnknownSpot),
   };
-}
-
-/** A stored unknown (or a sum of them: PostgreSQL may give numbers as text) as the domain has it. */
-const toUnknownOndemand = (u: UnknownOdRow): UnknownOndemand => ({
-  region: u.region,
-  instance_type: u.instance_type,
-  market: u.market === 'on-demand' ? 'on-demand' : 'spot',
-  hours: Number(u.hours),
-  spend: u.spend === null ? null : Number(u.spend),
-});
-const toUnknownSpot = (u: UnknownSpotRow): UnknownSpotPrice => ({
-  instance_type: u.instance_type,
-  availability_zone: u.availability_zone,
-  hours: Number(u.hours),
-});
-
-interface UnknownOdRow {
-  region: string;
-  instance_type: string;
-  market: string;
-  hours: number;
-  spend: number | null;
-}
-interface UnknownSpotRow {
-  instance_type: string;
-  availability_zone: string;
-  hours: number;
 }
 
 /** A span's unknowns from its per-hour rows, summed (while its totals are not written yet). */
@@ -214,10 +190,10 @@ function unknownsFromRows(
 }
 
 /**
- * Stores computed hours unless a change the computation could not see affects them. Takes the
- * rollup lock exclusively (writers hold it shared from their trigger to their commit), so every
- * change made before this point is committed and visible here, and every later one waits and
- * then removes what this stores. Then writes the running totals of every stored hour that has
+ * Stores computed hours, with their agents' rows, unless a change the computation could not see
+ * affects them. Takes the rollup lock exclusively (writers hold it shared from their trigger to
+ * their commit), so every change made before this point is committed and visible here, and
+ * every later one waits and then removes what this stores. Then writes the running totals of every stored hour that has
  * none yet. Returns how many hours were stored.
  */
 export async function storeHours(
@@ -225,9 +201,10 @@ export async function storeHours(
   clientId: string,
   snapshot: string,
   hours: readonly HourSummary[],
+  agentHours: readonly AgentHour[],
   computedAt: Date,
 ): Promise<number> {
-  const stored = await insertHours(tx, clientId, snapshot, hours, computedAt);
+  const stored = await insertHours(tx, clientId, snapshot, hours, agentHours, computedAt);
   await writeMissingTotals(tx, clientId);
   return stored;
 }
@@ -237,6 +214,7 @@ async function insertHours(
   clientId: string,
   snapshot: string,
   hours: readonly HourSummary[],
+  agentHours: readonly AgentHour[],
   computedAt: Date,
 ): Promise<number> {
   if (hours.length === 0) return 0;
@@ -263,7 +241,7 @@ async function insertHours(
       })),
     )
     .onConflict((oc) => oc.columns(['client_id', 'hour']).doNothing())
-    .returning(sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'))
+    .returning(epochMs('hour').as('t'))
     .execute();
   // Only the hours this call inserted get their unknowns (a row already there has its own).
   const inserted = new Set(rows.map((r) => r.t));
@@ -284,6 +262,18 @@ async function insertHours(
       .insertInto('savings_hour_unknown_spot')
       .values(spot.slice(i, i + INSERT_BATCH))
       .execute();
+  // Their agents' rows, in the same transaction (a per-agent read counts them with the hour),
+  // and the sums of the days these hours complete.
+  await insertAgentHours(
+    tx,
+    clientId,
+    agentHours.filter((a) => inserted.has(a.hour)),
+  );
+  await rollDays(
+    tx,
+    clientId,
+    mine.map((h) => h.hour),
+  );
   return mine.length;
 }
 
@@ -311,32 +301,20 @@ async function writeMissingTotals(tx: Tx, clientId: string): Promise<void> {
   const [hours, od, spot] = await Promise.all([
     tx
       .selectFrom('savings_hours')
-      .select(sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'))
+      .select(epochMs('hour').as('t'))
       .where('client_id', '=', clientId)
       .where('hour', '>=', from)
       .orderBy('hour')
       .execute(),
     tx
       .selectFrom('savings_hour_unknown_ondemand')
-      .select([
-        sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
-        'region',
-        'instance_type',
-        'market',
-        'hours',
-        'spend',
-      ])
+      .select([epochMs('hour').as('t'), 'region', 'instance_type', 'market', 'hours', 'spend'])
       .where('client_id', '=', clientId)
       .where('hour', '>=', from)
       .execute(),
     tx
       .selectFrom('savings_hour_unknown_spot')
-      .select([
-        sql<number>`(extract(epoch from hour) * 1000)::float8`.as('t'),
-        'instance_type',
-        'availability_zone',
-        'hours',
-      ])
+      .select([epochMs('hour').as('t'), 'instance_type', 'availability_zone', 'hours'])
       .where('client_id', '=', clientId)
       .where('hour', '>=', from)
       .execute(),
@@ -384,7 +362,7 @@ async function writeMissingTotals(tx: Tx, clientId: string): Promise<void> {
 async function firstHourWithoutTotals(db: Executor, clientId: string): Promise<number | null> {
   const r = await db
     .selectFrom('savings_hours as h')
-    .select(sql<number | null>`(extract(epoch from min(h.hour)) * 1000)::float8`.as('t'))
+    .select(epochMs<number | null>(sql`min(h.hour)`).as('t'))
     .where('h.client_id', '=', clientId)
     .where(({ not, exists, selectFrom }) =>
       not(

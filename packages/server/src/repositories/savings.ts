@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
+import { epochMs } from './epoch-ms.ts';
 
 /** The reads behind savings and ROI, each bounded by the window. */
 
@@ -32,8 +33,8 @@ export async function listRunsInSpans(
       'availability_zone',
       'region',
       'market',
-      sql<number>`(extract(epoch from launch_confirmed_at) * 1000)::float8`.as('launched'),
-      sql<number | null>`(extract(epoch from termination_confirmed_at) * 1000)::float8`.as('terminated'),
+      epochMs('launch_confirmed_at').as('launched'),
+      epochMs<number | null>('termination_confirmed_at').as('terminated'),
     ])
     .where('client_id', '=', clientId)
     .where('launch_confirmed_at', 'is not', null)
@@ -75,13 +76,13 @@ export async function listPricePointsForSpans(
       ${wanted.map((p) => spans[p.span]!.now)}::timestamptz[])
       AS p(instance_type, availability_zone, span, since, until)
     CROSS JOIN LATERAL (
-      (SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
+      (SELECT ${epochMs('s.observed_at')} AS t, s.spot_price
        FROM price_snapshots s
        WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
          AND s.availability_zone = p.availability_zone AND s.observed_at < p.since
        ORDER BY s.observed_at DESC LIMIT 1)
       UNION ALL
-      (SELECT (extract(epoch from s.observed_at) * 1000)::float8 AS t, s.spot_price
+      (SELECT ${epochMs('s.observed_at')} AS t, s.spot_price
        FROM price_snapshots s
        WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
          AND s.availability_zone = p.availability_zone AND s.observed_at >= p.since AND s.observed_at <= p.until

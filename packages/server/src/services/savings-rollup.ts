@@ -1,4 +1,6 @@
 import type { Executor, Tx } from '../db/executor.ts';
+import { type AgentHour, type AgentSums, agentHourSummaries } from '../domain/agent-hours.ts';
+import { replicaPeriods, replicaStretches } from '../domain/replica-periods.ts';
 import {
   type CurrentRates,
   currentRates,
@@ -6,7 +8,8 @@ import {
   type HourSummary,
   hourSummaries,
 } from '../domain/savings.ts';
-import { listOndemandPrices } from '../repositories/savings.ts';
+import { listOndemandPrices, listSwitchesTargeting } from '../repositories/savings.ts';
+import { agentSumsOfSpan, pruneAgentRows } from '../repositories/savings-agent-hours.ts';
 import {
   currentSnapshot,
   firstLaunchOf,
@@ -18,7 +21,7 @@ import {
   tryRollupStepLock,
 } from '../repositories/savings-rollup.ts';
 import type { ServiceContext } from './context.ts';
-import { loadSpans } from './savings-window.ts';
+import { loadSpans, type SpanRuns } from './savings-window.ts';
 
 const HOUR = 3_600_000;
 /** The longest savings window the API allows (SavingsQuery: 2,160 hours). */
@@ -39,6 +42,19 @@ const MAX_GAPS = 6;
 export interface WindowHours {
   parts: HourSummary[];
   rates: CurrentRates;
+}
+
+/** A window per agent: each agent's stored hours summed, and the raw spans around them. */
+export interface AgentWindow {
+  stored: Map<string, AgentSums>;
+  /** The spans not stored, read from the raw tables, oldest first (the last one ends at now). */
+  spans: SpanRuns[];
+}
+
+/** What a window's stored part is read as: anything, with the hour starts it covers. */
+interface StoredRead<T> {
+  read: (from: Date, to: Date) => Promise<T>;
+  hoursOf: (stored: T) => readonly number[];
 }
 
 /**
@@ -72,12 +88,19 @@ export class SavingsRollup {
     const start = Math.max(end - ROLLUP_HORIZON_HOURS * HOUR, Math.floor(first / HOUR) * HOUR);
     const missing = await listMissingHours(tx, clientId, new Date(start), new Date(end), HOURS_PER_STEP);
     const computed: HourSummary[] = [];
+    const agentHours: AgentHour[] = [];
     for (const [from, to] of runsOfHours(missing, CHUNK_HOURS)) {
       const [data] = await loadSpans(tx, clientId, [{ since: new Date(from), now: new Date(to) }]);
       const byHour = new Map(hourSummaries(data!.runs, data!.prices).map((h) => [h.hour, h]));
       for (let h = from; h < to; h += HOUR) computed.push(byHour.get(h) ?? emptyHour(h));
+      // Per agent too, with its standing replicas as the switches targeting them say now.
+      const targeting = await listSwitchesTargeting(tx, clientId, [...data!.runOf.keys()]);
+      const periods = replicaPeriods(data!.rows, data!.runOf, replicaStretches(targeting));
+      agentHours.push(...agentHourSummaries(data!.runs, data!.prices, periods));
     }
-    const stored = await storeHours(tx, clientId, snapshot, computed, now);
+    const stored = await storeHours(tx, clientId, snapshot, computed, agentHours, now);
+    // Per-agent rows older than any window (a day's margin) go; the client hours stay.
+    await pruneAgentRows(tx, clientId, new Date(end - (ROLLUP_HORIZON_HOURS + 24) * HOUR));
     await pruneInvalidations(tx, snapshot);
     return stored;
   }
@@ -85,13 +108,55 @@ export class SavingsRollup {
   /**
    * The hours of [since, now) for a savings answer: stored ones as they are, the rest computed
    * from the raw tables, and the current rates from the runs going at `now`.
+   */
+  async windowHours(db: Executor, clientId: string, since: Date, now: Date): Promise<WindowHours> {
+    const { stored, spans } = await this.split(db, clientId, since, now, {
+      read: (from, to) => listStoredHours(db, clientId, from, to),
+      hoursOf: (r) => r.hours.map((h) => h.hour),
+    });
+    const parts: HourSummary[] = [];
+    if (stored && stored.hours.length > 0) {
+      parts.push(...stored.hours);
+      // The stored hours' unknowns, summed: unknowns add up over hours, so one part carries them.
+      parts.push({
+        ...emptyHour(stored.hours[0]!.hour),
+        unknown_ondemand: stored.unknownOndemand,
+        unknown_spot_price: stored.unknownSpotPrice,
+      });
+    }
+    for (const data of spans) parts.push(...hourSummaries(data.runs, data.prices));
+    const last = spans[spans.length - 1]!;
+    return { parts, rates: currentRates(last.runs, last.prices, now.getTime()) };
+  }
+
+  /**
+   * A window per agent: each agent's stored hours summed by the database (per-agent rows of
+   * migration 012), and the spans not stored, read from the raw tables for every agent at once.
+   */
+  async agentWindow(db: Executor, clientId: string, since: Date, now: Date): Promise<AgentWindow> {
+    const { stored, spans } = await this.split(db, clientId, since, now, {
+      read: (from, to) => agentSumsOfSpan(db, clientId, from, to),
+      hoursOf: (r) => r.hours,
+    });
+    return { stored: stored?.sums ?? new Map(), spans };
+  }
+
+  /**
+   * Splits [since, now) into its stored hours (read with `stored`) and the spans around them,
+   * read from the raw tables. Null `stored` when the window is computed whole (too many holes).
    *
-   * The raw reads of the edges the window usually has (its partial first hour, and the hours
+   * The raw reads of the edges a window usually has (its partial first hour, and the hours
    * since the job last stored one) start together with the read of the stored hours rather
    * than after it: that saves the answer a round of queries. An edge that turns out otherwise
    * (the job behind, a change that removed recent hours) is read once the stored hours are known.
    */
-  async windowHours(db: Executor, clientId: string, since: Date, now: Date): Promise<WindowHours> {
+  private async split<T>(
+    db: Executor,
+    clientId: string,
+    since: Date,
+    now: Date,
+    stored: StoredRead<T>,
+  ): Promise<{ stored: T | null; spans: SpanRuns[] }> {
     const sinceMs = since.getTime();
     const nowMs = now.getTime();
     const firstFull = Math.ceil(sinceMs / HOUR) * HOUR;
@@ -114,43 +179,30 @@ export class SavingsRollup {
     const early = read(expected);
     early.catch(() => {}); // awaited below when the window has these edges
     try {
-      const rollup =
-        lastFull > firstFull
-          ? await listStoredHours(db, clientId, new Date(firstFull), new Date(lastFull))
-          : null;
-      let stored = rollup?.hours ?? [];
+      let got: T | null =
+        lastFull > firstFull ? await stored.read(new Date(firstFull), new Date(lastFull)) : null;
       let gaps: Array<[number, number]> = [];
       let cursor = sinceMs;
-      for (const s of stored) {
-        if (s.hour > cursor) gaps.push([cursor, s.hour]);
-        cursor = s.hour + HOUR;
+      for (const h of got ? stored.hoursOf(got) : []) {
+        if (h > cursor) gaps.push([cursor, h]);
+        cursor = h + HOUR;
       }
       gaps.push([cursor, nowMs]); // always: the current rates come from this one
       if (gaps.length > MAX_GAPS) {
-        stored = [];
+        got = null;
         gaps = [[sinceMs, nowMs]];
       }
       // The edges read early that the window has, and one read for any others.
       const key = ([from, to]: [number, number]) => `${from}-${to}`;
       const earlyIndex = new Map(expected.map((g, k) => [key(g), k]));
       const others = gaps.filter((g) => !earlyIndex.has(key(g)));
-      const [got, late] = await Promise.all([early, read(others)]);
+      const [fromEarly, late] = await Promise.all([early, read(others)]);
       const lateOf = new Map(others.map((g, k) => [key(g), late[k]!]));
-      const loaded = gaps.map((g) => {
+      const spans = gaps.map((g) => {
         const k = earlyIndex.get(key(g));
-        return k === undefined ? lateOf.get(key(g))! : got[k]!;
+        return k === undefined ? lateOf.get(key(g))! : fromEarly[k]!;
       });
-      const parts = [...stored];
-      // The stored hours' unknowns, summed: unknowns add up over hours, so one part carries them.
-      if (rollup && stored.length > 0)
-        parts.push({
-          ...emptyHour(stored[0]!.hour),
-          unknown_ondemand: rollup.unknownOndemand,
-          unknown_spot_price: rollup.unknownSpotPrice,
-        });
-      for (const data of loaded) parts.push(...hourSummaries(data.runs, data.prices));
-      const last = loaded[loaded.length - 1]!;
-      return { parts, rates: currentRates(last.runs, last.prices, nowMs) };
+      return { stored: got, spans };
     } finally {
       // Read early for edges the window may not have: waited for, so its connection is back.
       await early.catch(() => {});

@@ -6,11 +6,26 @@ import type {
   SavingsResponse,
   SwitchImpact,
 } from '@spot/contract';
+import { groupBy, replicaCost, sumsAsPart } from '../domain/agent-hours.ts';
 import { notFound } from '../domain/errors.ts';
-import { type Promotion, replicaRoi, switchImpact } from '../domain/roi.ts';
-import { combineHours, runCost, type SavingsSummary, summarise } from '../domain/savings.ts';
+import { promotionsByAgent, replicaPeriods, replicaStretches } from '../domain/replica-periods.ts';
+import { median, type Promotion, replicaRoi, switchImpact } from '../domain/roi.ts';
+import {
+  combineHours,
+  currentRates,
+  type HourSummary,
+  hourSummaries,
+  type SavingsSummary,
+  summarise,
+} from '../domain/savings.ts';
 import { isUuid } from '../repositories/ids.ts';
-import { findAgentOfClient, listAgentsOfClient, type listSwitchesInWindow } from '../repositories/savings.ts';
+import {
+  findAgentOfClient,
+  listAgentsOfClient,
+  listRecentLaunchSeconds,
+  listSwitchesInWindow,
+  listSwitchesTargeting,
+} from '../repositories/savings.ts';
 import { isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
 import type { SavingsRollup } from './savings-rollup.ts';
@@ -26,9 +41,6 @@ export interface SavingsSettings {
   /** Replacement boot time when no launch has been measured yet (REPLACEMENT_BOOT_SECONDS). */
   defaultBootSeconds: number;
 }
-
-/** Triggers whose promotion of a ready replica stood in for booting a replacement. */
-const INTERRUPTION_TRIGGERS = new Set(['termination_notice', 'rebalance']);
 
 interface Window extends SavingsSpan {
   hours: number;
@@ -50,24 +62,49 @@ export class SavingsService {
     return { ...this.figures(w, s), hourly: this.hourly(s) };
   }
 
-  // Per-agent figures are computed from the raw tables: the rollup is per client (an agent's
-  // window reads only its own runs' prices, which stays small).
-
+  /**
+   * Every agent's savings: its stored hours summed by the database (the rollup's per-agent
+   * rows), plus what is not stored, computed from the raw tables for all agents at once.
+   */
   async agents(clientId: string, hours: number, downtimeUsdPerHour?: number): Promise<AgentSavingsList> {
     const w = this.window(clientId, hours);
-    const [agents, data] = await Promise.all([
-      listAgentsOfClient(this.ctx.db.kysely, clientId),
-      this.load(w),
+    const db = this.ctx.db.kysely;
+    const [agents, win, switches, launchSecs] = await Promise.all([
+      listAgentsOfClient(db, clientId),
+      this.rollup.agentWindow(db, clientId, w.since, w.now),
+      listSwitchesInWindow(db, clientId, w.since),
+      listRecentLaunchSeconds(db, clientId),
     ]);
+    const targeting = await listSwitchesTargeting(
+      db,
+      clientId,
+      win.spans.flatMap((s) => [...s.runOf.keys()]),
+    );
+    const stretches = replicaStretches(targeting);
+    const promotions = promotionsByAgent(switches);
+    const bootSeconds = median(launchSecs) ?? this.settings.defaultBootSeconds;
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
-    // Each agent's runs and rows, grouped once (a fleet is thousands of runs and agents).
-    const runsOf = groupBy(data.runs, (r) => r.agentId);
-    const rowsOf = groupBy(data.rows, (r) => r.agent_id);
-    const facts = replicaFacts(data);
+    // Each raw span's runs and replica periods, grouped by agent once (thousands of each).
+    const spans = win.spans.map((s) => ({
+      prices: s.prices,
+      runsOf: groupBy(s.runs, (r) => r.agentId),
+      periodsOf: groupBy(replicaPeriods(s.rows, s.runOf, stretches), (p) => p.run.agentId),
+    }));
+    const last = spans[spans.length - 1]!;
+    const nowMs = w.now.getTime();
     return {
       agents: agents.map((a) => {
-        const s = summarise(runsOf.get(a.id) ?? [], data.prices, w.now.getTime());
-        return this.row(w, a, s, this.roi(data, facts, a.id, usd, rowsOf.get(a.id) ?? []));
+        const stored = win.stored.get(a.id);
+        const parts: HourSummary[] = stored ? [sumsAsPart(stored)] : [];
+        let cost: number | null = stored ? (stored.replica_unknown ? null : stored.replica_cost) : 0;
+        for (const s of spans) {
+          parts.push(...hourSummaries(s.runsOf.get(a.id) ?? [], s.prices));
+          const c = replicaCost(s.periodsOf.get(a.id) ?? [], s.prices);
+          cost = cost === null || c === null ? null : cost + c;
+        }
+        const summary = combineHours(parts, currentRates(last.runsOf.get(a.id) ?? [], last.prices, nowMs));
+        const roi = this.roi(cost, promotions.get(a.id) ?? [], bootSeconds, usd);
+        return this.row(w, a, summary, roi);
       }),
     };
   }
@@ -86,8 +123,11 @@ export class SavingsService {
     const data = await this.load(w);
     const s = summarise(data.runs, data.prices, w.now.getTime());
     const usd = downtimeUsdPerHour ?? this.settings.downtimeUsdPerHour;
+    const periods = replicaPeriods(data.rows, data.runOf, replicaStretches(data.targeting));
+    const cost = replicaCost(periods, data.prices);
+    const promotions = promotionsByAgent(data.switches).get(agentId) ?? [];
     return {
-      ...this.row(w, agent, s, this.roi(data, replicaFacts(data), agentId, usd, data.rows)),
+      ...this.row(w, agent, s, this.roi(cost, promotions, data.bootSeconds, usd)),
       hourly: this.hourly(s),
       switches: data.switches.map(toImpact),
     };
@@ -102,33 +142,17 @@ export class SavingsService {
     return { clientId, hours, now, since: new Date(now.getTime() - hours * HOUR) };
   }
 
-  /**
-   * A standing replica's billed period: an instance that is a REPLICA now, or a ready replica a
-   * switch promoted (until the switch completed). A switch's own freshly launched target is the
-   * switch's cost, not a standing replica's, and is left out.
-   */
+  /** Replica ROI from what the standing replicas cost and the promotions they made. */
   private roi(
-    data: SpanData,
-    facts: ReplicaFacts,
-    agentId: string,
+    cost: number | null,
+    promotions: readonly Promotion[],
+    bootSeconds: number,
     usd: number,
-    rows: SpanData['rows'],
   ): ReplicaRoi {
-    let cost: number | null = 0;
-    for (const r of rows) {
-      const run = data.runOf.get(r.id);
-      if (!run || run.agentId !== agentId || facts.launchedBySwitch.has(r.id)) continue;
-      const promoted = facts.promotedAt.get(r.id);
-      if (promoted === undefined && r.role !== 'REPLICA') continue;
-      const end = Math.min(run.end, promoted ?? run.end);
-      const c = runCost(run, data.prices.get(run.pool) ?? [], run.start, Math.max(run.start, end));
-      cost = cost === null || c === null ? null : cost + c;
-    }
-    const promotions = facts.promotionsOf.get(agentId) ?? [];
     const roi = replicaRoi({
       replica_cost: cost,
       promotions,
-      boot_seconds: data.bootSeconds,
+      boot_seconds: bootSeconds,
       downtime_usd_per_hour: usd,
     });
     return {
@@ -207,55 +231,5 @@ function toImpact(s: Awaited<ReturnType<typeof listSwitchesInWindow>>[number]): 
     saving_per_hour: round6n(impact.saving_per_hour),
     saving_pct: impact.saving_pct === null ? null : Math.round(impact.saving_pct * 100) / 100,
     monthly_projection: round6n(impact.monthly_projection),
-  };
-}
-
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const list = out.get(k);
-    if (list) list.push(x);
-    else out.set(k, [x]);
-  }
-  return out;
-}
-
-/** What the window's switches say of replicas, read once for every agent. */
-interface ReplicaFacts {
-  /** Instances a switch launched as its own target (the switch's cost, not a replica's). */
-  launchedBySwitch: Set<string>;
-  /** Ready replicas a completed switch promoted, and when. */
-  promotedAt: Map<string, number>;
-  /** Per agent, its completed promotions of a ready replica on an interruption. */
-  promotionsOf: Map<string, Promotion[]>;
-}
-
-function replicaFacts(data: SpanData): ReplicaFacts {
-  const launchedBySwitch = new Set<string>();
-  const promotedAt = new Map<string, number>();
-  for (const s of data.targeting) {
-    if (!s.to_instance_id) continue;
-    if (s.target_launched_by_switch) launchedBySwitch.add(s.to_instance_id);
-    else if (s.status === 'COMPLETED' && s.completed_at)
-      promotedAt.set(s.to_instance_id, new Date(s.completed_at).getTime());
-  }
-  const promotionsOf = groupBy(
-    data.switches.filter(
-      (s) => s.status === 'COMPLETED' && !s.target_launched_by_switch && INTERRUPTION_TRIGGERS.has(s.trigger),
-    ),
-    (s) => s.agent_id,
-  );
-  return {
-    launchedBySwitch,
-    promotedAt,
-    promotionsOf: new Map(
-      [...promotionsOf].map(([agentId, list]) => [
-        agentId,
-        list.map((s) => ({
-          downtime_seconds: s.downtime_seconds == null ? null : Number(s.downtime_seconds),
-        })),
-      ]),
-    ),
   };
 }

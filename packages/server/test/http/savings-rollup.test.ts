@@ -150,6 +150,169 @@ describe('savings rollup', () => {
     expect(await savings(tenant, 720)).toEqual(before.month);
   });
 
+  const agentSavings = async (tenant: Tenant, hours: number) => {
+    const res = await t.request('GET', `/api/client/savings/agents?hours=${hours}&downtime_usd_per_hour=2`, {
+      token: tenant.token,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body as { agents: Array<Record<string, any>> };
+  };
+  const agentRows = async (tenant: Tenant, fromHour = 0) =>
+    Number(
+      (
+        await t.db.kysely
+          .selectFrom('savings_agent_hours')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('client_id', '=', tenant.clientId)
+          .where('hour', '>=', new Date(fromHour))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const WINDOWS = [5, 24, 60, 720];
+  const DAY = 24 * H;
+  const dayRows = async (tenant: Tenant) => {
+    const count = async (table: 'savings_days' | 'savings_agent_days') =>
+      Number(
+        (
+          await t.db.kysely
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('client_id', '=', tenant.clientId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    return { days: await count('savings_days'), agentDays: await count('savings_agent_days') };
+  };
+
+  it("per-agent savings answer the same from the agents' stored rows, and add up to the fleet", async () => {
+    const { tenant, a } = await fleet();
+    // A standing replica of the api agent for the last 20 hours, in a priced pool: its cost.
+    await confirmedRun(t, tenant, a, { az: 'us-east-1a', from: ago(20), role: 'REPLICA' });
+    const before: Array<Awaited<ReturnType<typeof agentSavings>>> = [];
+    for (const h of WINDOWS) before.push(await agentSavings(tenant, h));
+    const api = before[3]!.agents.find((x) => x.agent_id === a.agent_id)!;
+    expect(api.replica_roi.replica_cost).toBeGreaterThan(0.2);
+    expect(before[3]!.agents.find((x) => x.logical_id === 'eu')!.unknown_ondemand).toMatchObject([
+      { region: 'eu-west-1', hours: 80 },
+    ]);
+    await rollAll();
+    // One row per agent that ran in a stored hour: api and eu every hour, worker for its 12.
+    const hours = await storedHours(tenant);
+    expect(await agentRows(tenant)).toBe(
+      hours.filter((h) => h >= Math.floor(ago(30.4).getTime() / H) * H).length +
+        hours.length +
+        hours.filter((h) => h >= Math.floor(ago(12.25).getTime() / H) * H).length,
+    );
+    // Whole UTC days are summed per agent once their 24 hours are stored (80 h: three of them).
+    const days = await dayRows(tenant);
+    expect(days.days).toBe(Math.floor((hours[hours.length - 1]! + H) / DAY) - Math.ceil(hours[0]! / DAY));
+    expect(days.days).toBeGreaterThanOrEqual(2);
+    expect(days.agentDays).toBeGreaterThanOrEqual(days.days);
+    for (const [k, h] of WINDOWS.entries()) expect(await agentSavings(tenant, h)).toEqual(before[k]);
+    // Without the day rows, the hours answer the same.
+    await t.db.kysely.deleteFrom('savings_days').where('client_id', '=', tenant.clientId).execute();
+    expect((await dayRows(tenant)).agentDays).toBe(0);
+    for (const [k, h] of WINDOWS.entries()) expect(await agentSavings(tenant, h)).toEqual(before[k]);
+    // The agents add up to the fleet.
+    const fleetMonth = await savings(tenant, 720);
+    const sum = (key: string) => before[3]!.agents.reduce((acc, x) => acc + x[key], 0);
+    expect(sum('total_spot_cost')).toBeCloseTo(fleetMonth.total_spot_cost, 5);
+    expect(sum('total_ondemand_cost')).toBeCloseTo(fleetMonth.total_ondemand_cost, 5);
+    // Hours stored before migration 012 have no agent rows: a per-agent window computes them.
+    await t.db.kysely
+      .updateTable('savings_hours')
+      .set({ per_agent: false })
+      .where('client_id', '=', tenant.clientId)
+      .execute();
+    await t.db.kysely.deleteFrom('savings_days').where('client_id', '=', tenant.clientId).execute();
+    await t.db.kysely.deleteFrom('savings_agent_hours').where('client_id', '=', tenant.clientId).execute();
+    for (const [k, h] of WINDOWS.entries()) expect(await agentSavings(tenant, h)).toEqual(before[k]);
+  });
+
+  it("a late price point removes the agents' rows with their hours; computed again, they answer as the raw tables", async () => {
+    const { tenant, a } = await fleet();
+    await rollAll();
+    const late = ago(39.5);
+    const lateHour = Math.floor(late.getTime() / H) * H;
+    const daysFrom = async () =>
+      (
+        await t.db.kysely
+          .selectFrom('savings_days')
+          .select('day')
+          .where('client_id', '=', tenant.clientId)
+          .where('last_hour', '>=', new Date(lateHour))
+          .execute()
+      ).length;
+    expect(await agentRows(tenant, lateHour)).toBeGreaterThan(0);
+    // At least one whole day ends after it (80 h stored, the last within the hour).
+    expect(await daysFrom()).toBeGreaterThan(0);
+    await spotPrice(t, tenant, a.agent_id, 'us-east-1a', late, 0.031);
+    expect(await agentRows(tenant, lateHour)).toBe(0);
+    // Removing the day's hours from the late one on removes its last hour, and the day with it.
+    expect(await daysFrom()).toBe(0);
+    expect(
+      await t.db.kysely
+        .selectFrom('savings_agent_days as d')
+        .leftJoin('savings_days as s', (j) =>
+          j.onRef('s.client_id', '=', 'd.client_id').onRef('s.day', '=', 'd.day'),
+        )
+        .select('d.day')
+        .where('d.client_id', '=', tenant.clientId)
+        .where('s.day', 'is', null)
+        .execute(),
+    ).toEqual([]);
+    expect(await agentRows(tenant)).toBeGreaterThan(0);
+    await rollAll();
+    expect(await agentRows(tenant, lateHour)).toBeGreaterThan(0);
+    const stored = await agentSavings(tenant, 720);
+    await t.db.kysely.deleteFrom('savings_hours').where('client_id', '=', tenant.clientId).execute();
+    expect(await agentRows(tenant)).toBe(0);
+    expect(await agentSavings(tenant, 720)).toEqual(stored);
+  });
+
+  it('per-agent rows older than any window are dropped; their hours stay, marked as without them', async () => {
+    const { tenant, a } = await fleet();
+    await rollAll();
+    const old = new Date(Math.floor(ago(2_200).getTime() / (24 * H)) * 24 * H);
+    const k = t.db.kysely;
+    await k
+      .insertInto('savings_hours')
+      .values({
+        client_id: tenant.clientId,
+        hour: old,
+        spot_cost: 1,
+        ondemand_cost: 2,
+        unknown_ondemand_spend: 0,
+        costed: true,
+        computed_at: NOW,
+      })
+      .execute();
+    await k
+      .insertInto('savings_agent_hours')
+      .values({
+        client_id: tenant.clientId,
+        hour: old,
+        agent_id: a.agent_id,
+        spot_cost: 1,
+        ondemand_cost: 2,
+        unknown_ondemand_spend: 0,
+        costed: true,
+        replica_cost: 0,
+        replica_unknown: false,
+      })
+      .execute();
+    const recent = await agentRows(tenant);
+    await runJobOnce('savings-rollup', t.server.jobDeps);
+    expect(await agentRows(tenant)).toBe(recent - 1);
+    const kept = await k
+      .selectFrom('savings_hours')
+      .select(['hour', 'per_agent'])
+      .where('client_id', '=', tenant.clientId)
+      .where('hour', '<', ago(100))
+      .execute();
+    expect(kept.map((r) => [new Date(r.hour).getTime(), r.per_agent])).toEqual([[old.getTime(), false]]);
+  });
+
   it('a late price point removes the hours from its own on, and they are computed again', async () => {
     const { tenant, a } = await fleet();
     await rollAll();
@@ -244,7 +407,7 @@ describe('savings rollup', () => {
     }));
     const stored = await t.db.kysely
       .transaction()
-      .execute((tx) => storeHours(tx, tenant.clientId, snapshot, hours, NOW));
+      .execute((tx) => storeHours(tx, tenant.clientId, snapshot, hours, [], NOW));
     expect(stored).toBe(1);
     expect(await storedHours(tenant)).toEqual([hours[0]!.hour]);
   });
@@ -263,7 +426,7 @@ describe('savings rollup', () => {
     };
     let writer: Promise<void> | undefined;
     await t.db.kysely.transaction().execute(async (tx) => {
-      expect(await storeHours(tx, tenant.clientId, snapshot, [hour], NOW)).toBe(1);
+      expect(await storeHours(tx, tenant.clientId, snapshot, [hour], [], NOW)).toBe(1);
       // A late price for an earlier hour, sent while the job's transaction is still open.
       writer = spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(3.5), 0.07);
       if (t.testDb.kind === 'postgres') {

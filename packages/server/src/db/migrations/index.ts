@@ -9,6 +9,7 @@ import * as m007 from './007_pricing_pipeline.ts';
 import * as m009 from './009_query_indexes.ts';
 import * as m010 from './010_savings_rollup.ts';
 import * as m011 from './011_savings_unknown_totals.ts';
+import * as m012 from './012_savings_agent_hours.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '009_query_indexes': m009,
   '010_savings_rollup': m010,
   '011_savings_unknown_totals': m011,
+  '012_savings_agent_hours': m012,
 };
 
 export const migrationProvider: MigrationProvider = {
