@@ -21,6 +21,7 @@ import { EventBus } from '../services/event-bus.ts';
 import { EventBridgeService } from '../services/eventbridge-service.ts';
 import { FleetKeeper } from '../services/fleet-keeper.ts';
 import { InsightService } from '../services/insight-service.ts';
+import { InstanceQueries } from '../services/instance-queries.ts';
 import { LifecycleService } from '../services/lifecycle-service.ts';
 import { ModelRegistry, type ModelRegistryOptions } from '../services/model-registry.ts';
 import { NoticeService } from '../services/notice-service.ts';
@@ -109,6 +110,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const pricing = new PriceConsolidationService(ctx);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
+  const instances = new InstanceQueries(ctx);
   const rollup = new SavingsRollup(ctx);
   const savings = new SavingsService(
     ctx,
@@ -136,6 +138,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     eventbridge,
     notices,
     insights,
+    instances,
     savings,
     bus,
     waiters,

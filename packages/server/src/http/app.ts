@@ -18,6 +18,7 @@ import type { DecisionService } from '../services/decision-service.ts';
 import type { EventBus } from '../services/event-bus.ts';
 import type { EventBridgeService } from '../services/eventbridge-service.ts';
 import type { InsightService } from '../services/insight-service.ts';
+import type { InstanceQueries } from '../services/instance-queries.ts';
 import type { LifecycleService } from '../services/lifecycle-service.ts';
 import type { ModelRegistry } from '../services/model-registry.ts';
 import type { NoticeService } from '../services/notice-service.ts';
@@ -61,6 +62,7 @@ export interface AppDeps {
   eventbridge: EventBridgeService;
   notices: NoticeService;
   insights: InsightService;
+  instances: InstanceQueries;
   savings: SavingsService;
   bus: EventBus;
   waiters: CommandWaiters;

@@ -18,14 +18,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalKey } from '../../auth/principal.ts';
 import { notFound } from '../../domain/errors.ts';
-import { getInstance, listActiveInstances, listTerminatedInstances } from '../../repositories/instances.ts';
-import { listLifecycleEvents } from '../../repositories/lifecycle-events.ts';
+import { isUuid } from '../../repositories/ids.ts';
 import type { AgentService } from '../../services/agent-service.ts';
 import type { ClientService } from '../../services/client-service.ts';
-import type { ServiceContext } from '../../services/context.ts';
 import type { InsightService } from '../../services/insight-service.ts';
+import type { InstanceQueries } from '../../services/instance-queries.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
-import { isoRowToInstanceJson, toInstanceJson } from '../../views/instance.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
 import { typedListSerializer } from '../typed-serializer.ts';
 
@@ -37,26 +35,19 @@ const errors = {
   409: ErrorBody,
   422: ErrorBody,
 };
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ClientRouteDeps {
-  ctx: ServiceContext;
   clients: ClientService;
   lifecycle: LifecycleService;
   agents: AgentService;
   insights: InsightService;
+  instances: InstanceQueries;
 }
 
 export const clientRoutes =
-  ({ ctx, clients, lifecycle, agents, insights }: ClientRouteDeps): FastifyPluginAsyncZod =>
+  ({ clients, lifecycle, agents, insights, instances }: ClientRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const tenant = tenantOf(clients);
-    // Unknown and foreign ids both answer 404; a malformed one too, without touching the DB.
-    const ownInstance = async (clientId: string, id: string) => {
-      const row = UUID_RE.test(id) ? await getInstance(ctx.db.kysely, clientId, id) : undefined;
-      if (!row) throw notFound('instance', id);
-      return row;
-    };
 
     app.get(
       '/api/client/instances',
@@ -68,10 +59,7 @@ export const clientRoutes =
         },
         ...typedListSerializer,
       },
-      async (request) => {
-        const clientId = await tenant(request);
-        return { instances: (await listActiveInstances(ctx.db.kysely, clientId)).map(isoRowToInstanceJson) };
-      },
+      async (request) => instances.active(await tenant(request)),
     );
 
     app.get(
@@ -85,16 +73,8 @@ export const clientRoutes =
         },
         ...typedListSerializer,
       },
-      async (request) => {
-        const clientId = await tenant(request);
-        const rows = await listTerminatedInstances(
-          ctx.db.kysely,
-          clientId,
-          request.query.limit,
-          request.query.before,
-        );
-        return { instances: rows.map(isoRowToInstanceJson) };
-      },
+      async (request) =>
+        instances.terminated(await tenant(request), request.query.limit, request.query.before),
     );
 
     app.get(
@@ -107,7 +87,7 @@ export const clientRoutes =
           response: { 200: Instance, ...errors },
         },
       },
-      async (request) => toInstanceJson(await ownInstance(await tenant(request), request.params.instance_id)),
+      async (request) => instances.one(await tenant(request), request.params.instance_id),
     );
 
     app.get(
@@ -120,10 +100,7 @@ export const clientRoutes =
           response: { 200: HistoryResponse, ...errors },
         },
       },
-      async (request) => {
-        const row = await ownInstance(await tenant(request), request.params.instance_id);
-        return { events: await listLifecycleEvents(ctx.db.kysely, row.id) };
-      },
+      async (request) => instances.history(await tenant(request), request.params.instance_id),
     );
 
     app.post(
@@ -138,7 +115,7 @@ export const clientRoutes =
       },
       async (request, reply) => {
         const clientId = await tenant(request);
-        if (!UUID_RE.test(request.body.agent_id)) throw notFound('agent', request.body.agent_id);
+        if (!isUuid(request.body.agent_id)) throw notFound('agent', request.body.agent_id);
         const res = await lifecycle.launch(
           clientId,
           request.body,
@@ -162,10 +139,10 @@ export const clientRoutes =
       },
       async (request, reply) => {
         const clientId = await tenant(request);
-        const row = await ownInstance(clientId, request.params.instance_id);
+        const instanceId = await instances.ownId(clientId, request.params.instance_id);
         const res = await lifecycle.terminate(
           clientId,
-          row.id,
+          instanceId,
           request.body.reason,
           requestIdOf(request),
           principalKey(request.principal!),
