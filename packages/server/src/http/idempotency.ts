@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { principalKey } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
+import type { Executor } from '../db/executor.ts';
 import { DomainError } from '../domain/errors.ts';
 
 declare module 'fastify' {
@@ -109,7 +110,9 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
       .where('principal', '=', idem.principal)
       .where('key', '=', idem.key);
     if (reply.statusCode >= 200 && reply.statusCode < 300) {
+      // Still in progress unless the route recorded its answer in its own transaction.
       await where
+        .where('state', '=', 'in_progress')
         .set({
           state: 'done',
           status_code: reply.statusCode,
@@ -125,4 +128,28 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
     }
     return payload;
   });
+}
+
+/**
+ * Records a request's idempotent answer inside the transaction of the change it guards, for
+ * routes whose service takes a recorder: the change and "done, this was the answer" commit
+ * together, so a process that dies after the commit and before the answer is sent leaves a
+ * key that replays the answer, not a claim a retry takes over after STALE_CLAIM_MS and runs
+ * again (a second launch). Without an Idempotency-Key there is nothing to record (undefined).
+ */
+export function answerRecorder(
+  request: FastifyRequest,
+  statusCode: number,
+): ((tx: Executor, body: unknown) => Promise<void>) | undefined {
+  const idem = request.idempotency;
+  if (!idem) return undefined;
+  return async (tx, body) => {
+    await tx
+      .updateTable('idempotency_keys')
+      .set({ state: 'done', status_code: statusCode, response: JSON.stringify(body) })
+      .where('principal', '=', idem.principal)
+      .where('key', '=', idem.key)
+      .where('state', '=', 'in_progress')
+      .execute();
+  };
 }

@@ -66,6 +66,8 @@ export class LifecycleService {
     req: LaunchRequest,
     requestId: string,
     actor: string,
+    /** Writes the idempotent answer in the launch's transaction (http/idempotency.ts). */
+    recordAnswer?: (tx: Tx, body: LaunchResponse) => Promise<void>,
   ): Promise<LaunchResponse> {
     const now = this.ctx.now();
     try {
@@ -96,13 +98,14 @@ export class LifecycleService {
           metadata: { actor },
           at: now,
         });
-        const instanceId = row.id;
-        return {
-          instance_id: instanceId,
-          status: 'LAUNCHING' as const,
+        const answer: LaunchResponse = {
+          instance_id: row.id,
+          status: 'LAUNCHING',
           launch_requested_at: isoRequired(now),
           command_id: command.id,
         };
+        await recordAnswer?.(tx, answer);
+        return answer;
       });
     } catch (err) {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
@@ -118,6 +121,8 @@ export class LifecycleService {
     reasonText: string | undefined,
     requestId: string,
     actor: string,
+    /** Writes the idempotent answer in the terminate's transaction (http/idempotency.ts). */
+    recordAnswer?: (tx: Tx, body: TerminateResponse) => Promise<void>,
   ): Promise<TerminateResponse> {
     const now = this.ctx.now();
     return this.tx(async (tx) => {
@@ -162,12 +167,14 @@ export class LifecycleService {
         });
         commandId = cmd.id;
       }
-      return {
+      const answer: TerminateResponse = {
         instance_id: row.id,
-        status: 'TERMINATING' as const,
+        status: 'TERMINATING',
         termination_requested_at: iso(row.termination_requested_at) ?? isoRequired(now),
         command_id: commandId,
       };
+      await recordAnswer?.(tx, answer);
+      return answer;
     });
   }
 

@@ -25,6 +25,7 @@ import type { InsightService } from '../../services/insight-service.ts';
 import type { InstanceQueries } from '../../services/instance-queries.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
+import { answerRecorder } from '../idempotency.ts';
 import { typedListSerializer } from '../typed-serializer.ts';
 
 const errors = {
@@ -121,6 +122,7 @@ export const clientRoutes =
           request.body,
           requestIdOf(request),
           principalKey(request.principal!),
+          answerRecorder(request, 202),
         );
         return reply.status(202).send(res);
       },
@@ -146,6 +148,7 @@ export const clientRoutes =
           request.body.reason,
           requestIdOf(request),
           principalKey(request.principal!),
+          answerRecorder(request, 202),
         );
         return reply.status(202).send(res);
       },
