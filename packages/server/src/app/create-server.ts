@@ -85,6 +85,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const ctx: ServiceContext = { db, timings: timings(config), log, now: options.now ?? (() => new Date()) };
 
   const auth = new AuthService(db);
+  await auth.start();
   const generatedAdminToken = await auth.ensureAdminToken(config.ADMIN_TOKEN);
   const clients = new ClientService(ctx);
   const coordinator = new SwitchCoordinator(ctx);
@@ -186,6 +187,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
       await scheduler.stop();
       await waiters.stop();
       await bus.stop();
+      await auth.stop();
       await app.close();
       await models.close();
       if (!options.db) await db.close();

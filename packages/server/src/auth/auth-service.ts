@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { AgentTokenLookup } from './agent-token-lookup.ts';
 import type { Principal } from './principal.ts';
@@ -7,18 +8,46 @@ import { generateToken, hashToken, sameHash, tokenKind } from './tokens.ts';
 const ADMIN_HASH_KEY = 'admin_token_hash';
 /** Resolved tokens are cached briefly: heartbeats at thousands per second must not each hit the DB. */
 const CACHE_TTL_MS = 30_000;
-const CACHE_MAX = 50_000;
+/** Tokens held at most: a fleet's agents and its people; beyond it the least recently used go. */
+const CACHE_MAX = 200_000;
+/** A revoked token's hash, so every replica drops it from its cache at once (payload: the hash). */
+export const AUTH_REVOKED_CHANNEL = 'spot_auth_revoked';
+
+interface Resolved {
+  principal: Principal;
+  /** When the credential itself ends (a session), if before the cache lifetime. */
+  expiresAt?: number;
+}
 
 export class AuthService {
   private adminHash: string | null = null;
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  /** Insertion order is use order (a hit moves its entry to the end): the first key is the LRU. */
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private readonly agentTokens: AgentTokenLookup;
+  private stopListening: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
+    private readonly maxEntries = CACHE_MAX,
   ) {
     this.agentTokens = new AgentTokenLookup(db);
+  }
+
+  /**
+   * Listens for revocations from any replica. A reconnect of the listening connection (it may
+   * have missed some) drops the whole cache.
+   */
+  async start(): Promise<void> {
+    this.stopListening = await this.db.listen(AUTH_REVOKED_CHANNEL, (hash) => {
+      if (hash) this.cache.delete(hash);
+      else this.cache.clear();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.stopListening?.();
+    this.stopListening = null;
   }
 
   /**
@@ -56,17 +85,30 @@ export class AuthService {
     if (token.length < 10 || token.length > 200) return null;
     const hash = hashToken(token);
     const hit = this.cache.get(hash);
-    if (hit && hit.until > this.now()) return hit.principal;
-    const principal = await this.lookup(token, hash);
+    if (hit) {
+      this.cache.delete(hash);
+      if (hit.until > this.now()) {
+        this.cache.set(hash, hit); // most recently used now
+        return hit.principal;
+      }
+    }
+    const resolved = await this.lookup(token, hash);
     // Only hits are cached: a miss cached for 30 s refused a client token created (with
     // a brought-own token, as the demo does) right after a probe with it failed.
-    if (!principal) return null;
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(hash, { principal, until: this.now() + CACHE_TTL_MS });
-    return principal;
+    if (!resolved) return null;
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    const until = Math.min(this.now() + CACHE_TTL_MS, resolved.expiresAt ?? Number.POSITIVE_INFINITY);
+    this.cache.set(hash, { principal: resolved.principal, until });
+    return resolved.principal;
   }
 
-  private async lookup(token: string, hash: string): Promise<Principal | null> {
+  private async lookup(token: string, hash: string): Promise<Resolved | null> {
+    const found = await this.principalOf(token, hash);
+    if (!found) return null;
+    return 'principal' in found ? found : { principal: found };
+  }
+
+  private async principalOf(token: string, hash: string): Promise<Principal | Resolved | null> {
     switch (tokenKind(token)) {
       case 'admin':
         return this.adminHash && sameHash(hash, this.adminHash) ? { kind: 'admin' } : null;
@@ -97,16 +139,19 @@ export class AuthService {
     return c ? { kind: 'client', clientId: c.id, clientName: c.name } : null;
   }
 
-  private async resolveSession(hash: string): Promise<Principal | null> {
+  private async resolveSession(hash: string): Promise<Resolved | null> {
     const s = await this.db.kysely
       .selectFrom('sessions')
       .leftJoin('clients', 'clients.id', 'sessions.client_id')
       .select(['sessions.role', 'sessions.client_id', 'sessions.expires_at', 'clients.name'])
       .where('sessions.token_hash', '=', hash)
       .executeTakeFirst();
-    if (!s || new Date(s.expires_at).getTime() <= this.now()) return null;
-    if (s.role === 'admin') return { kind: 'admin' };
-    return s.client_id ? { kind: 'client', clientId: s.client_id, clientName: s.name ?? '' } : null;
+    const expiresAt = s ? new Date(s.expires_at).getTime() : 0;
+    if (!s || expiresAt <= this.now()) return null;
+    if (s.role === 'admin') return { principal: { kind: 'admin' }, expiresAt };
+    return s.client_id
+      ? { principal: { kind: 'client', clientId: s.client_id, clientName: s.name ?? '' }, expiresAt }
+      : null;
   }
 
   /** Dashboard sign-in: exchanges an admin or client token for a session token (cookie). */
@@ -125,10 +170,12 @@ export class AuthService {
     return token;
   }
 
+  /** Signs a session out, here and in every replica's cache (NOTIFY). */
   async deleteSession(token: string): Promise<void> {
     const hash = hashToken(token);
     this.cache.delete(hash);
     await this.db.kysely.deleteFrom('sessions').where('token_hash', '=', hash).execute();
+    await sql`SELECT pg_notify(${AUTH_REVOKED_CHANNEL}, ${hash})`.execute(this.db.kysely);
   }
 
   newId(): string {
