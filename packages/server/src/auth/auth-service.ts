@@ -19,6 +19,9 @@ interface Resolved {
   expiresAt?: number;
 }
 
+/** A credential without an end of its own (all but sessions). */
+const resolved = (principal: Principal | null): Resolved | null => (principal ? { principal } : null);
+
 export class AuthService {
   private adminHash: string | null = null;
   /** Insertion order is use order (a hit moves its entry to the end): the first key is the LRU. */
@@ -103,25 +106,19 @@ export class AuthService {
   }
 
   private async lookup(token: string, hash: string): Promise<Resolved | null> {
-    const found = await this.principalOf(token, hash);
-    if (!found) return null;
-    return 'principal' in found ? found : { principal: found };
-  }
-
-  private async principalOf(token: string, hash: string): Promise<Principal | Resolved | null> {
     switch (tokenKind(token)) {
       case 'admin':
-        return this.adminHash && sameHash(hash, this.adminHash) ? { kind: 'admin' } : null;
+        return this.adminHash && sameHash(hash, this.adminHash) ? { principal: { kind: 'admin' } } : null;
       case null:
         // Unprefixed tokens are brought by people: ADMIN_TOKEN may be any string the operator
         // chose, and a client may be created with its own token (DEMO_CLIENT_TOKEN). Both
         // are candidates; admin first, then the clients table.
-        if (this.adminHash && sameHash(hash, this.adminHash)) return { kind: 'admin' };
-        return this.lookupClient(hash);
+        if (this.adminHash && sameHash(hash, this.adminHash)) return { principal: { kind: 'admin' } };
+        return resolved(await this.lookupClient(hash));
       case 'client':
-        return this.lookupClient(hash);
+        return resolved(await this.lookupClient(hash));
       case 'agent':
-        return this.agentTokens.resolve(hash);
+        return resolved(await this.agentTokens.resolve(hash));
       case 'session':
         return this.resolveSession(hash);
       case 'join':
