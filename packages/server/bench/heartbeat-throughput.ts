@@ -6,6 +6,7 @@ import { benchDatabase } from './bench-db.ts';
 import { createFleet } from './fleet.ts';
 import { interleave, machineLine, ratioLine, type SideResult, sideLine } from './interleave.ts';
 import { openLoop } from './open-loop.ts';
+import { CpuPerRequest } from './proc-cpu.ts';
 import { summarize } from './stats.ts';
 
 const ADMIN = 'bench-admin-token-0123456789';
@@ -123,15 +124,23 @@ export async function runHeartbeatBench(): Promise<void> {
     };
     let best: { rate: number; p99: number } | null = null;
     for (const rate of rates) {
+      const cpu = { ours: new CpuPerRequest(), http: new CpuPerRequest(), db: new CpuPerRequest() };
       const [o, h, d] = (await interleave(
         [
-          { name: 'ours', block: () => measured(rate, oursSend) },
-          { name: 'bare http', block: () => measured(rate, bareHttpSend) },
+          { name: 'ours', block: () => cpu.ours.measure(server.pid, () => measured(rate, oursSend), count) },
+          {
+            name: 'bare http',
+            block: () => cpu.http.measure(bareHttp.pid, () => measured(rate, bareHttpSend), count),
+          },
           {
             name: 'bare db',
             block: async () => {
               const w0 = performance.now();
-              const r = await bareDbRun(rate, BLOCK_SECONDS);
+              const r = await cpu.db.measure(
+                bareDb.pid,
+                () => bareDbRun(rate, BLOCK_SECONDS),
+                (x) => x.samples.length,
+              );
               dbCpu.user += r.cpu.user;
               dbCpu.system += r.cpu.system;
               dbWall += performance.now() - w0;
@@ -147,6 +156,7 @@ export async function runHeartbeatBench(): Promise<void> {
       sideLine(`  bare ${postgres ? 'pg' : 'PGlite'} script, same batched UPDATEs (peer)`, d.samples);
       ratioLine(`ours / bare HTTP at ${rate}/s`, o, h);
       ratioLine(`ours / bare database at ${rate}/s`, o, d);
+      cpuLine(rate, postgres, cpu);
       const s = summarize(o.samples);
       if (s.n >= 1000 && s.p99 <= 20 && (!best || rate > best.rate)) best = { rate, p99: s.p99 };
       // Past saturation a higher rate only lengthens the queue (and the run): stop here.
@@ -174,6 +184,25 @@ export async function runHeartbeatBench(): Promise<void> {
     await new Promise((r) => server.once('exit', r));
     await testDb.dispose();
   }
+}
+
+const count = (samples: number[]) => samples.length;
+
+/** What one heartbeat costs in CPU: the answering process, and PostgreSQL (all its processes). */
+function cpuLine(
+  rate: number,
+  postgres: boolean,
+  cpu: { ours: CpuPerRequest; http: CpuPerRequest; db: CpuPerRequest },
+): void {
+  const [o, h, d] = [cpu.ours.perRequest(), cpu.http.perRequest(), cpu.db.perRequest()];
+  if (!o || !h || !d) return;
+  const us = (x: number) => `${x.toFixed(0)} µs`;
+  const database = postgres
+    ? `; PostgreSQL ours ${us(o.databaseUs)}, bare pg script ${us(d.databaseUs)}`
+    : ' (PGlite runs inside it)';
+  console.log(
+    `  CPU per heartbeat at ${rate}/s: server process ours ${us(o.processUs)} (kernel ${us(o.systemUs)}), bare HTTP ${us(h.processUs)} (kernel ${us(h.systemUs)})${database}`,
+  );
 }
 
 async function waitHealthy(base: string, proc: ChildProcess): Promise<void> {

@@ -10,6 +10,7 @@ import * as m009 from './009_query_indexes.ts';
 import * as m010 from './010_savings_rollup.ts';
 import * as m011 from './011_savings_unknown_totals.ts';
 import * as m012 from './012_savings_agent_hours.ts';
+import * as m013 from './013_agents_hot_heartbeats.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '010_savings_rollup': m010,
   '011_savings_unknown_totals': m011,
   '012_savings_agent_hours': m012,
+  '013_agents_hot_heartbeats': m013,
 };
 
 export const migrationProvider: MigrationProvider = {
