@@ -1,9 +1,29 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { BatchFlusher } from '../db/batch-flusher.ts';
+import { CompiledOnce } from '../db/compiled-once.ts';
 import type { Db } from '../db/database.ts';
+import type { Database } from '../db/schema.ts';
 import type { Principal } from './principal.ts';
 
 type AgentPrincipal = Extract<Principal, { kind: 'agent' }>;
+
+/** The agents of a batch of token hashes (parameter: the hashes). */
+const LOOKUP = new CompiledOnce((k: Kysely<Database>) =>
+  k
+    .selectFrom('agent_tokens')
+    .innerJoin('agents', 'agents.id', 'agent_tokens.agent_id')
+    .select([
+      'agent_tokens.token_hash',
+      'agents.id',
+      'agents.client_id',
+      'agents.logical_id',
+      'agent_tokens.instance_id',
+    ])
+    // One array parameter, not one placeholder per token: the statement stays the same
+    // text whatever the batch size.
+    .where(sql<boolean>`agent_tokens.token_hash = ANY(${[] as string[]}::text[])`)
+    .compile(),
+);
 
 /**
  * Agent tokens resolved in groups: tokens that arrive while earlier lookups run are looked up
@@ -40,20 +60,7 @@ export class AgentTokenLookup {
     const batch = this.queue;
     this.queue = new Map();
     try {
-      const rows = await this.db.kysely
-        .selectFrom('agent_tokens')
-        .innerJoin('agents', 'agents.id', 'agent_tokens.agent_id')
-        .select([
-          'agent_tokens.token_hash',
-          'agents.id',
-          'agents.client_id',
-          'agents.logical_id',
-          'agent_tokens.instance_id',
-        ])
-        // One array parameter, not one placeholder per token: the statement stays the same
-        // text whatever the batch size.
-        .where(sql<boolean>`agent_tokens.token_hash = ANY(${[...batch.keys()]}::text[])`)
-        .execute();
+      const { rows } = await LOOKUP.run(this.db.kysely, [[...batch.keys()]]);
       const found = new Map(rows.map((a) => [a.token_hash, a]));
       for (const [hash, waiters] of batch) {
         const a = found.get(hash);

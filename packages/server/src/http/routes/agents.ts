@@ -30,6 +30,7 @@ import type { ServiceContext } from '../../services/context.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import type { NoticeService } from '../../services/notice-service.ts';
 import { requireAgent } from '../auth.ts';
+import { typedSerializer } from '../typed-serializer.ts';
 
 const errors = {
   400: ErrorBody,
@@ -86,6 +87,7 @@ export const agentRoutes =
     app.post(
       '/api/agents/:agent_id/heartbeat',
       {
+        ...typedSerializer,
         schema: {
           tags: ['agent'],
           summary: 'Agent heartbeat',

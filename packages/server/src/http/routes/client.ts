@@ -26,7 +26,7 @@ import type { InstanceQueries } from '../../services/instance-queries.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
 import { answerRecorder } from '../idempotency.ts';
-import { typedListSerializer } from '../typed-serializer.ts';
+import { typedSerializer } from '../typed-serializer.ts';
 
 const errors = {
   400: ErrorBody,
@@ -58,7 +58,7 @@ export const clientRoutes =
           summary: 'Active instances (not TERMINATED)',
           response: { 200: InstanceList, ...errors },
         },
-        ...typedListSerializer,
+        ...typedSerializer,
       },
       async (request) => instances.active(await tenant(request)),
     );
@@ -72,7 +72,7 @@ export const clientRoutes =
           querystring: TerminatedListQuery,
           response: { 200: InstanceList, ...errors },
         },
-        ...typedListSerializer,
+        ...typedSerializer,
       },
       async (request) =>
         instances.terminated(await tenant(request), request.query.limit, request.query.before),
@@ -162,7 +162,7 @@ export const clientRoutes =
           summary: 'Agents with status and instance counts',
           response: { 200: AgentList, ...errors },
         },
-        ...typedListSerializer,
+        ...typedSerializer,
       },
       async (request) => ({ agents: await agents.list(await tenant(request)) }),
     );

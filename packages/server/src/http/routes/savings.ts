@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ClientService } from '../../services/client-service.ts';
 import type { SavingsService } from '../../services/savings-service.ts';
 import { tenantOf } from '../client-request.ts';
-import { typedListSerializer } from '../typed-serializer.ts';
+import { typedSerializer } from '../typed-serializer.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -50,7 +50,7 @@ export const savingsRoutes =
           response: { 200: AgentSavingsList, ...errors },
         },
         // A row per agent (thousands), built by the typed service: no per-row validation pass.
-        ...typedListSerializer,
+        ...typedSerializer,
       },
       async (request) =>
         savings.agents(await tenant(request), request.query.hours, request.query.downtime_usd_per_hour),
