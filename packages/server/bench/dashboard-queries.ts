@@ -15,7 +15,8 @@ const TARGET = 'p95 ≤ 20 ms';
 
 /** The price-series reads as repositories/price-series.ts issues them: one pool, every pool. */
 const onePoolSql = `
-  SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+  SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region,
+    to_char(s.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t, s.spot_price
   FROM price_snapshots s
   WHERE s.client_id = $1 AND s.instance_type = $3 AND s.availability_zone = $4 AND s.observed_at >= $2
   ORDER BY s.observed_at LIMIT ${PRICE_POINTS_CAP + 1}`;
@@ -29,7 +30,8 @@ const everyPoolSql = `
       WHERE s.client_id = $1 AND (s.instance_type, s.availability_zone) > (p.instance_type, p.availability_zone)
       ORDER BY s.instance_type, s.availability_zone LIMIT 1) n)
   SELECT pts.* FROM pools CROSS JOIN LATERAL (
-    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region,
+    to_char(s.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t, s.spot_price
     FROM price_snapshots s
     WHERE s.client_id = $1 AND s.instance_type = pools.instance_type
       AND s.availability_zone = pools.availability_zone AND s.observed_at >= $2

@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
+import { isoText } from './iso-text.ts';
 
+/** A point as the API shows it: its time as ISO text written by the database (no Date per point). */
 export interface PricePointRow {
   instance_type: string;
   availability_zone: string;
   region: string | null;
-  observed_at: Date;
+  t: string;
   spot_price: number;
 }
 
@@ -33,7 +35,8 @@ export async function listPricePoints(
   limit: number,
 ): Promise<PricePointRow[]> {
   const inWindow = (alias: string) => sql`
-    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region, s.observed_at, s.spot_price
+    SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region,
+      ${isoText('s.observed_at')} AS t, s.spot_price
     FROM price_snapshots s
     WHERE s.client_id = ${clientId}
       AND s.instance_type = ${sql.ref(`${alias}.instance_type`)}
@@ -85,7 +88,7 @@ export async function listNewestPoolPoints(
 ): Promise<PricePointRow[]> {
   const rows = await db
     .selectFrom('price_snapshots')
-    .select(['instance_type', 'availability_zone', 'region', 'observed_at', 'spot_price'])
+    .select(['instance_type', 'availability_zone', 'region', isoText('observed_at').as('t'), 'spot_price'])
     .distinctOn('observed_at')
     .where('client_id', '=', clientId)
     .where('instance_type', '=', pool.instance_type)
@@ -94,5 +97,5 @@ export async function listNewestPoolPoints(
     .orderBy('observed_at', 'desc')
     .limit(limit)
     .execute();
-  return rows.reverse();
+  return (rows as PricePointRow[]).reverse();
 }

@@ -64,7 +64,7 @@ export class InsightService {
         };
         pools.set(key, pool);
       }
-      pool.points.push({ t: isoRequired(r.observed_at), price: r.spot_price });
+      pool.points.push({ t: r.t, price: r.spot_price });
     }
     return { pools: [...pools.values()], truncated, next };
   }

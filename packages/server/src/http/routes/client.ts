@@ -176,6 +176,7 @@ export const clientRoutes =
           querystring: PriceQuery,
           response: { 200: PriceResponse, ...errors },
         },
+        ...typedSerializer,
       },
       async (request) => {
         const q = request.query;
