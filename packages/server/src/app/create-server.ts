@@ -13,6 +13,7 @@ import { JobScheduler } from '../jobs/scheduler.ts';
 import { AgentService } from '../services/agent-service.ts';
 import { CanonicalPrices } from '../services/canonical-prices.ts';
 import { ClientService } from '../services/client-service.ts';
+import { CommandDelivery } from '../services/command-delivery.ts';
 import { CommandWaiters } from '../services/command-waiters.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { DecisionService } from '../services/decision-service.ts';
@@ -142,7 +143,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     instances,
     savings,
     bus,
-    waiters,
+    delivery: new CommandDelivery(ctx, waiters),
     metrics,
     pricing,
     version: VERSION,

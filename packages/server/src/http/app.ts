@@ -12,7 +12,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { principalKey } from '../auth/principal.ts';
 import type { AgentService } from '../services/agent-service.ts';
 import type { ClientService } from '../services/client-service.ts';
-import type { CommandWaiters } from '../services/command-waiters.ts';
+import type { CommandDelivery } from '../services/command-delivery.ts';
 import type { ServiceContext } from '../services/context.ts';
 import type { DecisionService } from '../services/decision-service.ts';
 import type { EventBus } from '../services/event-bus.ts';
@@ -65,7 +65,7 @@ export interface AppDeps {
   instances: InstanceQueries;
   savings: SavingsService;
   bus: EventBus;
-  waiters: CommandWaiters;
+  delivery: CommandDelivery;
   metrics: Metrics;
   pricing: PriceConsolidationService;
   version: string;

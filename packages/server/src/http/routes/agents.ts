@@ -23,10 +23,8 @@ import {
 } from '@spot/contract';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DomainError } from '../../domain/errors.ts';
-import { claimCommands, toCommandJson } from '../../repositories/commands.ts';
 import type { AgentService } from '../../services/agent-service.ts';
-import type { CommandWaiters } from '../../services/command-waiters.ts';
-import type { ServiceContext } from '../../services/context.ts';
+import type { CommandDelivery } from '../../services/command-delivery.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import type { NoticeService } from '../../services/notice-service.ts';
 import { requireAgent } from '../auth.ts';
@@ -42,15 +40,14 @@ const errors = {
 };
 
 export interface AgentRouteDeps {
-  ctx: ServiceContext;
   agents: AgentService;
   lifecycle: LifecycleService;
   notices: NoticeService;
-  waiters: CommandWaiters;
+  delivery: CommandDelivery;
 }
 
 export const agentRoutes =
-  ({ ctx, agents, lifecycle, notices, waiters }: AgentRouteDeps): FastifyPluginAsyncZod =>
+  ({ agents, lifecycle, notices, delivery }: AgentRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     app.post(
       '/api/agents/register',
@@ -116,26 +113,9 @@ export const agentRoutes =
       async (request) => {
         const { agentId, instanceId } = requireAgent(request, request.params.agent_id);
         const { wait, limit } = request.query;
-        const deadline = Date.now() + wait * 1000;
         const abort = new AbortController();
         request.raw.once('close', () => abort.abort());
-        for (;;) {
-          const waiter = waiters.register(agentId);
-          const claimed = await claimCommands(
-            ctx.db.kysely,
-            agentId,
-            ctx.timings.commandLeaseMs,
-            limit,
-            ctx.now(),
-            instanceId,
-          );
-          const remaining = deadline - Date.now();
-          if (claimed.length > 0 || remaining <= 0 || abort.signal.aborted) {
-            waiter.cancel();
-            return { commands: claimed.map(toCommandJson) };
-          }
-          await waiter.wait(remaining, abort.signal);
-        }
+        return delivery.poll(agentId, instanceId, { waitMs: wait * 1000, limit, signal: abort.signal });
       },
     );
 
