@@ -51,8 +51,10 @@ export interface UnknownSpotPrice {
   hours: number;
 }
 
-export interface SavingsSummary {
-  hourly: Array<HourBucket & { savings: number; cumulative_savings: number }>;
+/** A window's figures without its hourly series (what the per-agent list shows). */
+export interface SavingsTotals {
+  /** The first hour with a costed spend (where the window's charted hours start), or null. */
+  first_costed_hour: number | null;
   total_spot_cost: number;
   total_ondemand_cost: number;
   total_savings: number;
@@ -63,6 +65,10 @@ export interface SavingsSummary {
   yearly_projection: number;
   unknown_ondemand: UnknownOndemand[];
   unknown_spot_price: UnknownSpotPrice[];
+}
+
+export interface SavingsSummary extends SavingsTotals {
+  hourly: Array<HourBucket & { savings: number; cumulative_savings: number }>;
 }
 
 const HOUR = 3_600_000;
@@ -365,6 +371,70 @@ export function combineHours(parts: readonly HourSummary[], rates: CurrentRates)
     b.unknown_ondemand_spend += p.unknown_ondemand_spend;
     b.costed ||= p.costed;
   }
+  let cumulative = 0;
+  let spend = 0;
+  let ondemand = 0;
+  const hourly = [...byHour.values()]
+    .filter((b) => b.costed)
+    .sort((a, b) => a.hour - b.hour)
+    .map(({ hour, spot_cost, ondemand_cost, unknown_ondemand_spend }) => {
+      const bucket = { hour, spot_cost, ondemand_cost, unknown_ondemand_spend };
+      const savings = bucketSaving(bucket);
+      cumulative += savings;
+      spend += spot_cost;
+      ondemand += ondemand_cost;
+      return { ...bucket, savings, cumulative_savings: cumulative };
+    });
+  return {
+    hourly,
+    first_costed_hour: hourly[0]?.hour ?? null,
+    total_spot_cost: spend,
+    total_ondemand_cost: ondemand,
+    total_savings: cumulative,
+    ...projected(rates),
+    ...mergedUnknowns(parts),
+  };
+}
+
+/**
+ * The same figures as combineHours without building the hourly series: the per-agent list
+ * combines a few parts for each of thousands of agents, and the series it never shows was
+ * most of its time. A part that is not costed carries no cost (hourSummaries adds a spend
+ * only where it marks the hour costed), and a bucket's saving is linear in its fields, so
+ * the totals are sums over the parts.
+ */
+export function combineTotals(parts: readonly HourSummary[], rates: CurrentRates): SavingsTotals {
+  let first: number | null = null;
+  const sum = { hour: 0, spot_cost: 0, ondemand_cost: 0, unknown_ondemand_spend: 0 };
+  let unknowns = false;
+  for (const p of parts) {
+    sum.spot_cost += p.spot_cost;
+    sum.ondemand_cost += p.ondemand_cost;
+    sum.unknown_ondemand_spend += p.unknown_ondemand_spend;
+    if (p.costed && (first === null || p.hour < first)) first = p.hour;
+    unknowns ||= p.unknown_ondemand.length > 0 || p.unknown_spot_price.length > 0;
+  }
+  return {
+    first_costed_hour: first,
+    total_spot_cost: sum.spot_cost,
+    total_ondemand_cost: sum.ondemand_cost,
+    total_savings: bucketSaving(sum),
+    ...projected(rates),
+    ...(unknowns ? mergedUnknowns(parts) : { unknown_ondemand: [], unknown_spot_price: [] }),
+  };
+}
+
+function projected(rates: CurrentRates) {
+  return {
+    current_spend_per_hour: rates.spend,
+    current_saving_per_hour: rates.saving,
+    monthly_projection: rates.saving * HOURS_PER_MONTH,
+    yearly_projection: rates.saving * HOURS_PER_YEAR,
+  };
+}
+
+/** The parts' unknowns summed by type (and region, market) or pool, sorted by that key. */
+function mergedUnknowns(parts: readonly HourSummary[]) {
   const unknownOd = new Map<string, UnknownOndemand>();
   const unknownSpot = new Map<string, UnknownSpotPrice>();
   for (const p of parts) {
@@ -384,33 +454,8 @@ export function combineHours(parts: readonly HourSummary[], rates: CurrentRates)
       else acc.hours += u.hours;
     }
   }
-  let cumulative = 0;
-  let spend = 0;
-  let ondemand = 0;
-  const hourly = [...byHour.values()]
-    .filter((b) => b.costed)
-    .sort((a, b) => a.hour - b.hour)
-    .map(({ hour, spot_cost, ondemand_cost, unknown_ondemand_spend }) => {
-      const bucket = { hour, spot_cost, ondemand_cost, unknown_ondemand_spend };
-      const savings = bucketSaving(bucket);
-      cumulative += savings;
-      spend += spot_cost;
-      ondemand += ondemand_cost;
-      return { ...bucket, savings, cumulative_savings: cumulative };
-    });
-  return {
-    hourly,
-    total_spot_cost: spend,
-    total_ondemand_cost: ondemand,
-    total_savings: cumulative,
-    current_spend_per_hour: rates.spend,
-    current_saving_per_hour: rates.saving,
-    monthly_projection: rates.saving * HOURS_PER_MONTH,
-    yearly_projection: rates.saving * HOURS_PER_YEAR,
-    // Sorted, so an answer does not depend on the order its parts were read in.
-    unknown_ondemand: sortedValues(unknownOd),
-    unknown_spot_price: sortedValues(unknownSpot),
-  };
+  // Sorted, so an answer does not depend on the order its parts were read in.
+  return { unknown_ondemand: sortedValues(unknownOd), unknown_spot_price: sortedValues(unknownSpot) };
 }
 
 function sortedValues<T>(byKey: Map<string, T>): T[] {

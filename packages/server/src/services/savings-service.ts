@@ -12,10 +12,12 @@ import { promotionsByAgent, replicaPeriods, replicaStretches } from '../domain/r
 import { median, type Promotion, replicaRoi, switchImpact } from '../domain/roi.ts';
 import {
   combineHours,
+  combineTotals,
   currentRates,
   type HourSummary,
   hourSummaries,
   type SavingsSummary,
+  type SavingsTotals,
   summarise,
 } from '../domain/savings.ts';
 import { isUuid } from '../repositories/ids.ts';
@@ -98,11 +100,14 @@ export class SavingsService {
         const parts: HourSummary[] = stored ? [sumsAsPart(stored)] : [];
         let cost: number | null = stored ? (stored.replica_unknown ? null : stored.replica_cost) : 0;
         for (const s of spans) {
-          parts.push(...hourSummaries(s.runsOf.get(a.id) ?? [], s.prices));
-          const c = replicaCost(s.periodsOf.get(a.id) ?? [], s.prices);
+          // Most agents ran nothing in a raw edge of a few hours or had no replica there.
+          const runs = s.runsOf.get(a.id);
+          if (runs) parts.push(...hourSummaries(runs, s.prices));
+          const periods = s.periodsOf.get(a.id);
+          const c = periods ? replicaCost(periods, s.prices) : 0;
           cost = cost === null || c === null ? null : cost + c;
         }
-        const summary = combineHours(parts, currentRates(last.runsOf.get(a.id) ?? [], last.prices, nowMs));
+        const summary = combineTotals(parts, currentRates(last.runsOf.get(a.id) ?? [], last.prices, nowMs));
         const roi = this.roi(cost, promotions.get(a.id) ?? [], bootSeconds, usd);
         return this.row(w, a, summary, roi);
       }),
@@ -166,13 +171,13 @@ export class SavingsService {
     };
   }
 
-  private figures(w: Window, s: SavingsSummary) {
+  private figures(w: Window, s: SavingsTotals) {
     const od = s.total_ondemand_cost;
     return {
       currency: 'USD' as const,
       window_hours: w.hours,
       window_start: w.since.toISOString(),
-      since: s.hourly[0] ? new Date(s.hourly[0].hour).toISOString() : null,
+      since: s.first_costed_hour === null ? null : new Date(s.first_costed_hour).toISOString(),
       total_spot_cost: round6(s.total_spot_cost),
       total_ondemand_cost: round6(od),
       total_savings: round6(s.total_savings),
@@ -204,7 +209,7 @@ export class SavingsService {
   private row(
     w: Window,
     agent: { id: string; logical_id: string },
-    s: SavingsSummary,
+    s: SavingsTotals,
     roi: ReplicaRoi,
   ): AgentSavingsRow {
     return { agent_id: agent.id, logical_id: agent.logical_id, ...this.figures(w, s), replica_roi: roi };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   combineHours,
+  combineTotals,
   currentRates,
   type HourSummary,
   hourSummaries,
@@ -100,6 +101,56 @@ describe('hour summaries (the rollup premise)', () => {
           byKey(whole.unknown_ondemand, (u) => `${u.instance_type}|${u.market}`),
         );
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the totals without the hourly series are the same figures, however the hours are split', () => {
+    fc.assert(
+      fc.property(
+        series,
+        series,
+        fc.array(runSpec, { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 6 }),
+        (pa, pb, specs, cuts) => {
+          const prices = new Map([
+            ['a', pa],
+            ['b', pb],
+          ]);
+          const now = T0 + 26 * H + 5 * 60_000;
+          const since = T0 - 37 * 60_000;
+          const runs = clip(specs.map(toRun), since, now);
+          // Spans of a few hours each, as the per-agent list combines stored sums and raw edges
+          // (an hour may be split across two spans when a cut falls inside it).
+          const parts: HourSummary[] = [];
+          let from = since;
+          for (const c of [...cuts, 1_000]) {
+            const to = Math.min(now, from + c * H - 11 * 60_000);
+            parts.push(...hourSummaries(clip(runs, from, to), upTo(prices, to)));
+            from = to;
+            if (from >= now) break;
+          }
+          const rates = currentRates(runs, prices, now);
+          const full = combineHours(parts, rates);
+          const totals = combineTotals([...parts].reverse(), rates);
+          expect(totals.first_costed_hour).toBe(full.first_costed_hour);
+          expect(totals.first_costed_hour).toBe(full.hourly[0]?.hour ?? null);
+          for (const k of ['total_spot_cost', 'total_ondemand_cost', 'total_savings'] as const) {
+            expect(close(totals[k], full[k])).toBe(true);
+          }
+          expect(totals.current_spend_per_hour).toBe(full.current_spend_per_hour);
+          expect(totals.monthly_projection).toBe(full.monthly_projection);
+          // Summed in another order: equal up to floating-point rounding.
+          const rounded = <T extends { hours: number; spend?: number | null }>(xs: T[]) =>
+            xs.map((u) => ({
+              ...u,
+              hours: Math.round(u.hours * 1e9),
+              ...(u.spend == null ? {} : { spend: Math.round(u.spend * 1e9) }),
+            }));
+          expect(rounded(totals.unknown_ondemand)).toEqual(rounded(full.unknown_ondemand));
+          expect(rounded(totals.unknown_spot_price)).toEqual(rounded(full.unknown_spot_price));
+        },
+      ),
       { numRuns: 300 },
     );
   });
