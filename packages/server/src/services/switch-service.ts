@@ -109,6 +109,8 @@ export class SwitchService {
     req: SwitchRequest,
     requestId: string,
     actor: string,
+    /** Writes an idempotent request's answer in this transaction (http/idempotency.ts). */
+    recordAnswer?: (tx: Tx, body: SwitchStarted) => Promise<void>,
   ): Promise<SwitchStarted> {
     return inTransaction(this.ctx, async (tx) => {
       const agent = await this.lockAgent(tx, clientId, agentId);
@@ -149,7 +151,14 @@ export class SwitchService {
         requestId,
         actor,
       });
-      return { switch_id: row.id, agent_id: agentId, status: 'IN_PROGRESS' as const, command_id: commandId };
+      const answer = {
+        switch_id: row.id,
+        agent_id: agentId,
+        status: 'IN_PROGRESS' as const,
+        command_id: commandId,
+      };
+      await recordAnswer?.(tx, answer);
+      return answer;
     });
   }
 
@@ -159,6 +168,7 @@ export class SwitchService {
     req: ReplicaRequest,
     requestId: string,
     actor: string,
+    recordAnswer?: (tx: Tx, body: ReplicaResponse) => Promise<void>,
   ): Promise<ReplicaResponse> {
     const now = this.ctx.now();
     return inTransaction(this.ctx, async (tx) => {
@@ -178,13 +188,15 @@ export class SwitchService {
         metadata: { actor },
         at: now,
       });
-      return {
+      const answer = {
         instance_id: row.id,
         agent_id: agentId,
         status: 'LAUNCHING' as const,
         role: 'REPLICA' as const,
         command_id: command.id,
       };
+      await recordAnswer?.(tx, answer);
+      return answer;
     });
   }
 
@@ -194,6 +206,7 @@ export class SwitchService {
     reason: string | null,
     requestId: string,
     actor: string,
+    recordAnswer?: (tx: Tx, body: SwitchStarted) => Promise<void>,
   ): Promise<SwitchStarted> {
     return inTransaction(this.ctx, async (tx) => {
       const peek = isUuid(instanceId)
@@ -228,7 +241,14 @@ export class SwitchService {
         requestId,
         actor,
       });
-      return { switch_id: row.id, agent_id: agent.id, status: 'IN_PROGRESS' as const, command_id: commandId };
+      const answer = {
+        switch_id: row.id,
+        agent_id: agent.id,
+        status: 'IN_PROGRESS' as const,
+        command_id: commandId,
+      };
+      await recordAnswer?.(tx, answer);
+      return answer;
     });
   }
 

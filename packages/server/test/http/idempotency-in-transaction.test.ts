@@ -16,7 +16,11 @@ afterAll(async () => {
 });
 
 /** The transaction that wrote a row's current version (PostgreSQL's xmin). */
-async function writerOf(table: 'idempotency_keys' | 'instances', column: 'key' | 'id', value: string) {
+async function writerOf(
+  table: 'idempotency_keys' | 'instances' | 'switches',
+  column: 'key' | 'id',
+  value: string,
+) {
   const r = await sql<{
     x: string;
   }>`SELECT xmin::text AS x FROM ${sql.table(table)} WHERE ${sql.ref(column)} = ${value}`.execute(
@@ -78,6 +82,59 @@ describe('idempotent answers in the transaction they guard', () => {
       .where('key', '=', key)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ state: 'done', status_code: 202 });
+  });
+
+  it('a replica, a switch and a promotion commit together with their answers', async () => {
+    const tenant = await t.newTenant();
+    const agent = await tenant.registerAgent();
+    await confirmedRun(t, tenant, agent, { az: 'us-east-1a', from: new Date() });
+    const post = (path: string, body: object, key: string) =>
+      t.request('POST', path, { token: tenant.token, body, headers: { 'idempotency-key': key } });
+    const sameWriter = async (key: string, table: 'instances' | 'switches', id: string) =>
+      expect(await writerOf('idempotency_keys', 'key', key)).toBe(await writerOf(table, 'id', id));
+
+    const replicaKey = `replica-in-tx-${agent.agent_id}`;
+    const replica = await post(
+      `/api/client/agents/${agent.agent_id}/replicas`,
+      { instance_type: 't3.medium', availability_zone: 'us-east-1b' },
+      replicaKey,
+    );
+    expect(replica.status, JSON.stringify(replica.body)).toBe(202);
+    await sameWriter(replicaKey, 'instances', replica.body.instance_id);
+    // The replica's agent confirms it, so it can be promoted.
+    const confirmed = await t.request('POST', `/api/agents/${agent.agent_id}/instance-launched`, {
+      token: agent.agent_token,
+      body: { instance_id: replica.body.instance_id, cloud_instance_id: 'i-0abc9f1e', state: 'running' },
+    });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+
+    const promoteKey = `promote-in-tx-${agent.agent_id}`;
+    const promoted = await post(
+      `/api/client/instances/${replica.body.instance_id}/promote`,
+      { reason: 'test' },
+      promoteKey,
+    );
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(202);
+    await sameWriter(promoteKey, 'switches', promoted.body.switch_id);
+    const replay = await post(
+      `/api/client/instances/${replica.body.instance_id}/promote`,
+      { reason: 'test' },
+      promoteKey,
+    );
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(promoted.body);
+
+    // Another workload, for a switch (the first one is switching now).
+    const other = await tenant.registerAgent();
+    await confirmedRun(t, tenant, other, { az: 'us-east-1a', from: new Date() });
+    const switchKey = `switch-in-tx-${other.agent_id}`;
+    const switched = await post(
+      `/api/client/agents/${other.agent_id}/switch`,
+      { instance_type: 't3.large', availability_zone: 'us-east-1c' },
+      switchKey,
+    );
+    expect(switched.status, JSON.stringify(switched.body)).toBe(202);
+    await sameWriter(switchKey, 'switches', switched.body.switch_id);
   });
 
   it('a launch that fails records nothing: the key is free for a corrected retry', async () => {

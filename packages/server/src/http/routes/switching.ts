@@ -19,6 +19,7 @@ import { principalKey } from '../../auth/principal.ts';
 import type { ClientService } from '../../services/client-service.ts';
 import type { SwitchService } from '../../services/switch-service.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
+import { answerRecorder } from '../idempotency.ts';
 
 const errors = {
   400: ErrorBody,
@@ -91,6 +92,7 @@ export const switchingRoutes =
           request.body,
           requestIdOf(request),
           principalKey(request.principal!),
+          answerRecorder(request, 202),
         );
         return reply.status(202).send(res);
       },
@@ -114,6 +116,7 @@ export const switchingRoutes =
           request.body,
           requestIdOf(request),
           principalKey(request.principal!),
+          answerRecorder(request, 202),
         );
         return reply.status(202).send(res);
       },
@@ -137,6 +140,7 @@ export const switchingRoutes =
           request.body.reason ?? null,
           requestIdOf(request),
           principalKey(request.principal!),
+          answerRecorder(request, 202),
         );
         return reply.status(202).send(res);
       },
