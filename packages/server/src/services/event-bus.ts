@@ -8,6 +8,7 @@ import {
   type StoredEvent,
 } from '../repositories/events-outbox.ts';
 import { isoRequired } from '../views/time.ts';
+import { ReplayRing } from './replay-ring.ts';
 
 export type Deliver = (event: StreamEvent) => void;
 
@@ -20,6 +21,8 @@ interface Subscriber {
 }
 
 const PAGE = 1000;
+/** Events kept in memory for resumes (every tenant's): a few megabytes. */
+export const REPLAY_RING_EVENTS = 10_000;
 /** Safety net: if a NOTIFY is ever lost (listener reconnect), the outbox is re-read anyway. */
 const FALLBACK_POLL_MS = 1000;
 
@@ -38,14 +41,19 @@ export class EventBus {
   private stopListening: (() => Promise<void>) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private subscriberCount = 0;
+  private ring: ReplayRing | null = null;
+  /** Resumes answered from memory and from the outbox, counted. */
+  readonly replays = { ring: 0, outbox: 0 };
 
   constructor(
     private readonly db: Db,
     private readonly onError: (err: unknown) => void,
+    private readonly ringCapacity = REPLAY_RING_EVENTS,
   ) {}
 
   async start(): Promise<void> {
     this.lastSeq = await maxEventSeq(this.db.kysely);
+    this.ring = new ReplayRing(this.ringCapacity, this.lastSeq);
     // The payload is the last sequence number its transaction wrote. Sequence numbers commit
     // in order and lastSeq only ever advances in order, so one at or below lastSeq was
     // already delivered (by the local fast path, as a committing replica's own events are):
@@ -118,6 +126,7 @@ export class EventBus {
   }
 
   private dispatch(e: StoredEvent): void {
+    this.ring?.push(e);
     const subs = this.subscribers.get(e.client_id);
     if (!subs) return;
     // One object per event for all subscribers, so transports can serialise it once.
@@ -155,6 +164,16 @@ export class EventBus {
       if (set.delete(sub)) this.subscriberCount--;
       if (set.size === 0 && this.subscribers.get(clientId) === set) this.subscribers.delete(clientId);
     };
+    // From memory when the ring holds everything after afterSeq: then, synchronously, the
+    // subscriber is caught up to what the bus delivered, and takes live events from here on.
+    const held = afterSeq === null ? null : (this.ring?.after(clientId, afterSeq) ?? null);
+    if (held) {
+      this.replays.ring++;
+      for (const e of held) this.send(sub, e.seq, toStreamEvent(e));
+      // What the ring ends at the subscriber has, including events of other tenants.
+      sub.lastSeq = Math.max(sub.lastSeq, this.lastSeq);
+      afterSeq = null;
+    } else if (afterSeq !== null) this.replays.outbox++;
     try {
       if (afterSeq !== null) {
         for (;;) {

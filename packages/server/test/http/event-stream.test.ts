@@ -69,6 +69,7 @@ describe('SSE', () => {
       body: { instance_id: first.instance_id, state: 'terminated' },
     });
 
+    const before = { ...t.server.bus.replays };
     for (const mode of ['header', 'query'] as const) {
       const url = `${t.url}/api/events/stream/${tenant.clientId}${mode === 'query' ? `?last_event_id=${lastId}` : ''}`;
       const headers = { ...auth(tenant.token), ...(mode === 'header' ? { 'last-event-id': lastId } : {}) };
@@ -83,6 +84,8 @@ describe('SSE', () => {
       expect(withIds.every((e) => Number(e.id) > Number(lastId))).toBe(true);
       resumed.close();
     }
+    // Both resumes were answered from this process's memory (the replay ring), not the outbox.
+    expect(t.server.bus.replays).toEqual({ ring: before.ring + 2, outbox: before.outbox });
   });
 
   it('refuses other tenants’ streams, missing credentials and agent tokens', async () => {
@@ -174,6 +177,8 @@ describe('persistence across restarts', () => {
         'INSTANCE_LAUNCHING',
         'INSTANCE_RUNNING',
       ]);
+      // Events from before this process started are not in its memory: the outbox answered.
+      expect(s2.server.bus.replays).toEqual({ ring: 0, outbox: 1 });
       sse.close();
     } finally {
       await s2.close();
