@@ -23,6 +23,8 @@ const agent = await tenant.registerAgent('soak');
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
 let sent = 0;
+/** Launches asked for: each its own request id, even while an earlier one is still running. */
+let issued = 0;
 let launching: NodeJS.Timeout | null = null;
 
 process.on('message', async (m: { start?: boolean; sample?: boolean; stop?: boolean; exit?: boolean }) => {
@@ -33,7 +35,7 @@ process.on('message', async (m: { start?: boolean; sample?: boolean; stop?: bool
         .launch(
           tenant.clientId,
           { agent_id: agent.agent_id, instance_type: 't3.medium', role: 'REPLICA', market: 'spot' },
-          `soak-${sent}`,
+          `soak-${issued++}`,
           'soak',
         )
         .then(() => sent++)
