@@ -27,8 +27,8 @@ export async function runReplayBench(): Promise<void> {
       await tenant.launch(a.agent_id);
       await other.launch(b.agent_id);
     }
-    const last = await lastSeqOf(t.server.bus, tenant.clientId);
-    const afterSeq = last.at(-MISSED - 1)!;
+    const seqs = await seqsOf(t.server.bus, tenant.clientId);
+    const afterSeq = seqs.at(-MISSED - 1)!;
     const resume = (bus: EventBus) => async () => {
       let got = 0;
       const unsubscribe = await bus.subscribe(tenant.clientId, afterSeq, () => {
@@ -60,7 +60,7 @@ export async function runReplayBench(): Promise<void> {
 }
 
 /** The tenant's event sequence numbers so far, oldest first (read through a resume from 0). */
-async function lastSeqOf(bus: EventBus, clientId: string): Promise<number[]> {
+async function seqsOf(bus: EventBus, clientId: string): Promise<number[]> {
   const seqs: number[] = [];
   const unsubscribe = await bus.subscribe(clientId, 0, (e) => {
     if (e.seq !== undefined) seqs.push(e.seq);
