@@ -4,8 +4,10 @@ import { PRICE_POINTS_CAP } from '@spot/contract';
 import pg from 'pg';
 import { hashToken } from '../src/auth/tokens.ts';
 import { runJobOnce } from '../src/jobs/catalog.ts';
+import { OUTBOX_LOCK_KEY } from '../src/repositories/events-outbox.ts';
 import { INSTANCE_TIMES } from '../src/repositories/instances.ts';
 import { agentSumsQuery } from '../src/repositories/savings-agent-hours.ts';
+import { toInstanceJson } from '../src/views/instance.ts';
 import { startTestServer } from '../test/support/server.ts';
 import { type AbPair, printAb, runAbPair } from './ab-pairs.ts';
 import { benchDatabase } from './bench-db.ts';
@@ -224,18 +226,52 @@ export async function runDashboardQueriesBench(): Promise<void> {
       return runs.rows;
     };
 
+    const activeIds = (
+      await bare.query<{ id: string }>(
+        "SELECT id FROM instances WHERE client_id = $1 AND status <> 'TERMINATED'",
+        [client],
+      )
+    ).rows.map((r) => r.id);
+    let changes = 0;
+    const readActiveList = async () =>
+      void (await bare.query(
+        `SELECT ${listColumns} FROM instances WHERE client_id = $1 AND status <> 'TERMINATED'
+         ORDER BY instances.created_at DESC`,
+        [client],
+      ));
     const pairs: Array<AbPair & { budget: number; max?: number }> = [
       {
-        label: 'instance list (GET /api/client/instances, all not TERMINATED)',
+        label:
+          'instance list, unchanged since the last read (GET /api/client/instances: answer held by event seq)',
         seeds: '55 ms (instance status)',
         budget: 30_000,
         ours: async () => void (await get('/api/client/instances', token)),
-        peer: async () =>
-          void (await bare.query(
-            `SELECT ${listColumns} FROM instances WHERE client_id = $1 AND status <> 'TERMINATED'
-             ORDER BY instances.created_at DESC`,
-            [client],
-          )),
+        peer: readActiveList,
+      },
+      {
+        label:
+          'instance list, after a change (GET /api/client/instances: held answer brought forward by its event)',
+        seeds: '55 ms (instance status)',
+        budget: 30_000,
+        ours: async () => void (await get('/api/client/instances', token)),
+        peer: readActiveList,
+        // Untimed, after every trial: one instance changes as the product changes it (its row
+        // and its event, carrying the row, in one transaction; the event last, in seq order),
+        // so each read finds the held answer stale and brings it forward.
+        reset: async () => {
+          await bare.query('BEGIN');
+          const { rows } = await bare.query(
+            `UPDATE instances SET error_message = $2, version = version + 1, updated_at = now()
+             WHERE id = $1 RETURNING *`,
+            [pick(activeIds), `bench change ${++changes}`],
+          );
+          await bare.query(
+            `WITH l AS (SELECT pg_advisory_xact_lock(${OUTBOX_LOCK_KEY}))
+             INSERT INTO events (client_id, type, data) SELECT $1, 'INSTANCE_UPDATED', $2 FROM l`,
+            [client, JSON.stringify(toInstanceJson(rows[0]))],
+          );
+          await bare.query('COMMIT');
+        },
       },
       {
         label: 'one instance (GET /api/client/instances/:id)',

@@ -46,6 +46,8 @@ export interface SpotServer {
   switching: SwitchService;
   models: ModelRegistry;
   bus: EventBus;
+  /** The dashboard's instance reads (its cached active list is watched by tests and benches). */
+  instances: InstanceQueries;
   scheduler: JobScheduler;
   /** What scheduled jobs are handed (tests run one job at a time with it). */
   jobDeps: JobDeps;
@@ -176,6 +178,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
     switching,
     models,
     bus,
+    instances,
     scheduler,
     jobDeps,
     generatedAdminToken,

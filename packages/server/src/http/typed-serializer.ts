@@ -8,3 +8,13 @@
 export const typedSerializer = {
   serializerCompiler: () => (data: unknown) => JSON.stringify(data),
 };
+
+/**
+ * Sends text that already is the route's JSON answer (a cached one): Fastify sends bytes
+ * typed as JSON as they are, without a serialisation pass. The route's reply is typed by its
+ * response schema, which bytes do not fit; they were written from that same type.
+ */
+export function sendJsonText<R extends { type(contentType: string): R }>(reply: R, text: Buffer): R {
+  (reply.type('application/json; charset=utf-8') as unknown as { send(body: Buffer): unknown }).send(text);
+  return reply;
+}

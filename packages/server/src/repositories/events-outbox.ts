@@ -5,7 +5,7 @@ import type { Executor, Tx } from '../db/executor.ts';
 export const EVENTS_CHANNEL = 'spot_events';
 
 /** Arbitrary constant key for the advisory lock that orders outbox inserts. */
-const OUTBOX_LOCK_KEY = 7_311_001;
+export const OUTBOX_LOCK_KEY = 7_311_001;
 
 export interface StoredEvent {
   seq: number;
@@ -116,6 +116,22 @@ export async function maxEventSeq(db: Executor): Promise<number> {
     .select((eb) => eb.fn.max('seq').as('max'))
     .executeTakeFirst();
   return Number(row?.max ?? 0);
+}
+
+/**
+ * The client's latest committed event sequence number (0 when it has none): one backward
+ * probe of events_client_seq. Because sequence numbers commit in order, it only grows while
+ * the client's state changes — the freshness stamp of services/seq-stamped-cache.ts.
+ */
+export async function latestClientEventSeq(db: Executor, clientId: string): Promise<number> {
+  const row = await db
+    .selectFrom('events')
+    .select('seq')
+    .where('client_id', '=', clientId)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
 }
 
 export async function deleteEventsBefore(db: Executor, before: Date): Promise<number> {

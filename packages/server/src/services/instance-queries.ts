@@ -1,18 +1,80 @@
 import type { HistoryResponse, Instance, InstanceList } from '@spot/contract';
+import {
+  type ActiveInstanceList,
+  activeListOf,
+  applyInstanceEvents,
+  renderActiveList,
+} from '../domain/active-instance-list.ts';
 import { notFound } from '../domain/errors.ts';
+import { latestClientEventSeq, readClientEventsAfter } from '../repositories/events-outbox.ts';
 import { isUuid } from '../repositories/ids.ts';
 import { getInstance, listActiveInstances, listTerminatedInstances } from '../repositories/instances.ts';
 import { listLifecycleEvents } from '../repositories/lifecycle-events.ts';
 import { isoRowToInstanceJson, toInstanceJson } from '../views/instance.ts';
 import type { ServiceContext } from './context.ts';
+import { SeqStampedCache } from './seq-stamped-cache.ts';
+
+/** Room for the serialized active lists of the busiest tenants (10,000 instances ~ 0.9 MB). */
+const ACTIVE_LIST_CACHE_BYTES = 64 * 1024 * 1024;
+/** More events than this since the held list: read the list again rather than replay them. */
+const FORWARD_EVENTS_MAX = 2_000;
+/**
+ * A held list is brought forward by events for at most this long after it was read from the
+ * table (and at most half the event retention): events older than the retention are deleted,
+ * and a list must never be brought forward across a gap.
+ */
+const FORWARD_FOR_MS = 3_600_000;
 
 /** The dashboard's reads of a client's instances (read models: repositories in, views out). */
 export class InstanceQueries {
-  constructor(private readonly ctx: ServiceContext) {}
+  /** The active list as JSON text, stamped with the client's latest event seq. */
+  readonly activeCache: SeqStampedCache<{ list: ActiveInstanceList; builtAt: number }>;
+  private readonly forwardForMs: number;
+  /** How held lists were renewed: brought forward by events, or read from the table. */
+  readonly activeRenewals = { forwarded: 0, read: 0 };
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    cacheBytes = ACTIVE_LIST_CACHE_BYTES,
+  ) {
+    this.activeCache = new SeqStampedCache(cacheBytes);
+    this.forwardForMs = Math.min(FORWARD_FOR_MS, ctx.timings.eventRetentionMs / 2);
+  }
 
   /** Instances not TERMINATED (timestamps come as ISO text: no Date per row). */
   async active(clientId: string): Promise<InstanceList> {
     return { instances: (await listActiveInstances(this.ctx.db.kysely, clientId)).map(isoRowToInstanceJson) };
+  }
+
+  /**
+   * The active list as the JSON the route sends. Every write to an instance row appends an
+   * event carrying the whole row for its client in the same transaction (transition.ts,
+   * lifecycle-service.ts), and seqs commit in order. So the text read after the client's
+   * latest seq was N stays right until a seq above N commits, and then the events between
+   * bring it forward: at fleet scale (10,000 instances, 0.9 MB) an unchanged list is one
+   * index probe, a changed one the probe, the new events and a join of JSON strings, instead
+   * of a 10,000-row read and its serialisation. The probe comes first and alone: whatever is
+   * read after it is at least as new.
+   */
+  async activeJson(clientId: string): Promise<Buffer> {
+    const db = this.ctx.db.kysely;
+    const seq = await latestClientEventSeq(db, clientId);
+    return this.activeCache.get(clientId, seq, async (held) => {
+      let list: ActiveInstanceList | undefined;
+      if (held && this.ctx.now().getTime() - held.model.builtAt < this.forwardForMs) {
+        const events = await readClientEventsAfter(db, clientId, held.seq, FORWARD_EVENTS_MAX + 1);
+        if (events.length <= FORWARD_EVENTS_MAX)
+          list = applyInstanceEvents(
+            held.model.list,
+            events.filter((e) => e.seq <= seq),
+          );
+      }
+      if (list) this.activeRenewals.forwarded++;
+      else this.activeRenewals.read++;
+      const builtAt = list ? held!.model.builtAt : this.ctx.now().getTime();
+      list ??= activeListOf((await listActiveInstances(db, clientId)).map(isoRowToInstanceJson));
+      return { model: { list, builtAt }, text: renderActiveList(list) };
+    });
   }
 
   /** Terminated instances, newest first, a page at a time. */

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listActiveInstances } from '../../src/repositories/instances.ts';
+import { isoRowToInstanceJson } from '../../src/views/instance.ts';
 import { findViolations } from '../support/invariants.ts';
 import { lifecycleCalls } from '../support/lifecycle-calls.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -130,9 +132,20 @@ async function runProgram(batches: Array<{ ops: Op[]; twice: boolean }>) {
     if (!ok) unexpected.push(`${JSON.stringify(o)} → ${res.status} ${JSON.stringify(res.body)}`);
   };
 
+  // The list the dashboard gets (a cached answer while the client's latest event seq has not
+  // moved) must equal the rows as they are, after every batch.
+  const listMatchesRows = async () => {
+    const res = await t.request('GET', '/api/client/instances', { token: tenant.token });
+    const fresh = await listActiveInstances(t.db.kysely, tenant.clientId);
+    const byId = (a: { instance_id: string }, b: { instance_id: string }) =>
+      a.instance_id.localeCompare(b.instance_id);
+    expect(res.status).toBe(200);
+    expect([...res.body.instances].sort(byId)).toEqual(fresh.map(isoRowToInstanceJson).sort(byId));
+  };
   for (const b of batches) {
     const ops = b.twice ? [...b.ops, ...b.ops] : b.ops;
     await Promise.all(ops.map(exec));
+    await listMatchesRows();
   }
   return { tenant, unexpected, applied, notApplied };
 }

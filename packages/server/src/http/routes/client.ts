@@ -26,7 +26,7 @@ import type { InstanceQueries } from '../../services/instance-queries.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
 import { answerRecorder } from '../idempotency.ts';
-import { typedSerializer } from '../typed-serializer.ts';
+import { sendJsonText, typedSerializer } from '../typed-serializer.ts';
 
 const errors = {
   400: ErrorBody,
@@ -60,7 +60,8 @@ export const clientRoutes =
         },
         ...typedSerializer,
       },
-      async (request) => instances.active(await tenant(request)),
+      // Already JSON text (a cached answer while nothing changed): sent as it is.
+      async (request, reply) => sendJsonText(reply, await instances.activeJson(await tenant(request))),
     );
 
     app.get(

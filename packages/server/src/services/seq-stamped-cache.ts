@@ -1,0 +1,82 @@
+/**
+ * Serialized answers (UTF-8 bytes, ready for the socket) of a tenant's read models, each stamped with the tenant's latest event
+ * sequence number at the time it was read. Sound because of two facts the outbox gives:
+ * every change to what such an answer shows appends an event for its tenant in the same
+ * transaction, and sequence numbers become visible in commit order (events-outbox.ts). So an
+ * answer read AFTER learning that the latest seq was N shows every change up to N, and while
+ * the latest seq is still N nothing it shows has changed. The caller checks the latest seq
+ * against the database on every read (one index probe) — a change made by any process,
+ * this one or another server on the same database, is seen on the next read.
+ *
+ * Bounded by the bytes it holds; the least recently used answers go first.
+ */
+export interface Stamped<M> {
+  seq: number;
+  /** What the answer was rendered from, for a build that brings it forward instead of reading it all. */
+  model: M;
+  body: Buffer;
+}
+
+export class SeqStampedCache<M = unknown> {
+  private readonly entries = new Map<string, Stamped<M>>();
+  private bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /**
+   * The answer for `key` as of `seq`: the stored one when it was stamped with this very seq,
+   * otherwise `build(held)` (which must read the database only after `seq` was read; `held` is
+   * the older stamped answer, if any, to bring forward) stored in its place. An answer built
+   * for an older seq than the one stored never replaces it.
+   */
+  async get(
+    key: string,
+    seq: number,
+    build: (held: Stamped<M> | undefined) => Promise<{ model: M; text: string }>,
+  ): Promise<Buffer> {
+    const held = this.entries.get(key);
+    if (held && held.seq === seq) {
+      this.hits++;
+      // Map order is recency: move it to the end.
+      this.entries.delete(key);
+      this.entries.set(key, held);
+      return held.body;
+    }
+    this.misses++;
+    const built = await build(held && held.seq < seq ? held : undefined);
+    // Encoded once here, not at every send of a 1 MB answer.
+    const body = Buffer.from(built.text);
+    const now = this.entries.get(key);
+    if (now && now.seq > seq) return body;
+    this.store(key, { seq, model: built.model, body });
+    return body;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  private store(key: string, entry: Stamped<M>): void {
+    this.drop(key);
+    if (entry.body.byteLength > this.maxBytes) return;
+    this.entries.set(key, entry);
+    this.bytes += entry.body.byteLength;
+    for (const k of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.drop(k);
+    }
+  }
+
+  private drop(key: string): void {
+    const held = this.entries.get(key);
+    if (!held) return;
+    this.entries.delete(key);
+    this.bytes -= held.body.byteLength;
+  }
+}
