@@ -73,7 +73,9 @@ export class InstanceQueries {
       else this.activeRenewals.read++;
       const builtAt = list ? held!.model.builtAt : this.ctx.now().getTime();
       list ??= activeListOf((await listActiveInstances(db, clientId)).map(isoRowToInstanceJson));
-      return { model: { list, builtAt }, text: renderActiveList(list) };
+      const text = renderActiveList(list);
+      // The model holds the same JSON as the text, one string per instance.
+      return { model: { list, builtAt }, text, modelBytes: text.length };
     });
   }
 

@@ -15,6 +15,8 @@ export interface Stamped<M> {
   /** What the answer was rendered from, for a build that brings it forward instead of reading it all. */
   model: M;
   body: Buffer;
+  /** What it holds in memory: the body plus the model's own estimate of itself. */
+  bytes: number;
 }
 
 export class SeqStampedCache<M = unknown> {
@@ -34,7 +36,7 @@ export class SeqStampedCache<M = unknown> {
   async get(
     key: string,
     seq: number,
-    build: (held: Stamped<M> | undefined) => Promise<{ model: M; text: string }>,
+    build: (held: Stamped<M> | undefined) => Promise<{ model: M; text: string; modelBytes?: number }>,
   ): Promise<Buffer> {
     const held = this.entries.get(key);
     if (held && held.seq === seq) {
@@ -50,7 +52,7 @@ export class SeqStampedCache<M = unknown> {
     const body = Buffer.from(built.text);
     const now = this.entries.get(key);
     if (now && now.seq > seq) return body;
-    this.store(key, { seq, model: built.model, body });
+    this.store(key, { seq, model: built.model, body, bytes: body.byteLength + (built.modelBytes ?? 0) });
     return body;
   }
 
@@ -64,9 +66,9 @@ export class SeqStampedCache<M = unknown> {
 
   private store(key: string, entry: Stamped<M>): void {
     this.drop(key);
-    if (entry.body.byteLength > this.maxBytes) return;
+    if (entry.bytes > this.maxBytes) return;
     this.entries.set(key, entry);
-    this.bytes += entry.body.byteLength;
+    this.bytes += entry.bytes;
     for (const k of this.entries.keys()) {
       if (this.bytes <= this.maxBytes) break;
       this.drop(k);
@@ -77,6 +79,6 @@ export class SeqStampedCache<M = unknown> {
     const held = this.entries.get(key);
     if (!held) return;
     this.entries.delete(key);
-    this.bytes -= held.body.byteLength;
+    this.bytes -= held.bytes;
   }
 }

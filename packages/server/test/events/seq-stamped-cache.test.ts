@@ -73,4 +73,12 @@ describe('SeqStampedCache', () => {
     expect(cache.heldBytes).toBeLessThanOrEqual(10);
     expect(text(await cache.get('big', 1, builder('again').build))).toBe('again');
   });
+
+  it('counts what a model says it holds beside its body', async () => {
+    const cache = new SeqStampedCache<string>(10);
+    await cache.get('m', 1, async () => ({ model: 'x', text: 'ab', modelBytes: 5 }));
+    expect(cache.heldBytes).toBe(7);
+    await cache.get('n', 1, async () => ({ model: 'y', text: 'cd', modelBytes: 5 }));
+    expect(cache.heldBytes).toBe(7); // m went: 14 would not fit
+  });
 });
