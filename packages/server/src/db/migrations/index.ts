@@ -11,6 +11,7 @@ import * as m010 from './010_savings_rollup.ts';
 import * as m011 from './011_savings_unknown_totals.ts';
 import * as m012 from './012_savings_agent_hours.ts';
 import * as m013 from './013_agents_hot_heartbeats.ts';
+import * as m014 from './014_live_instances_per_agent.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '011_savings_unknown_totals': m011,
   '012_savings_agent_hours': m012,
   '013_agents_hot_heartbeats': m013,
+  '014_live_instances_per_agent': m014,
 };
 
 export const migrationProvider: MigrationProvider = {
