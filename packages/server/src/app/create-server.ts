@@ -87,7 +87,8 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   await runMigrations(db);
   const ctx: ServiceContext = { db, timings: timings(config), log, now: options.now ?? (() => new Date()) };
 
-  const auth = new AuthService(db);
+  // The cache's lifetimes run on the product's one clock.
+  const auth = new AuthService(db, () => ctx.now().getTime());
   await auth.start();
   const generatedAdminToken = await auth.ensureAdminToken(config.ADMIN_TOKEN);
   const clients = new ClientService(ctx);

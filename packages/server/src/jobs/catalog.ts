@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/executor.ts';
+import { revokeTokensOfEndedInstances } from '../repositories/agent-tokens.ts';
 import { lockAgentRow } from '../repositories/agents.ts';
 import { expireCommands } from '../repositories/commands.ts';
 import { deleteEventsBefore } from '../repositories/events-outbox.ts';
@@ -18,6 +19,13 @@ import type { SavingsRollup } from '../services/savings-rollup.ts';
 import type { SwitchCoordinator } from '../services/switch-coordinator.ts';
 import { applyTransition } from '../services/transition.ts';
 import { inTransaction } from '../services/unit-of-work.ts';
+
+/**
+ * An agent token outlives its instance's termination by this much: the agent's last reports
+ * (its own termination, a command result) are in long before; after it, the token is revoked.
+ */
+export const AGENT_TOKEN_AFTER_END_MS = 3_600_000;
+const AGENT_TOKENS_REVOKED_PER_PASS = 1_000;
 
 export interface JobDeps {
   ctx: ServiceContext;
@@ -176,7 +184,10 @@ export const JOBS = {
     every: 6,
     run: (tx, { ctx }) => expireCommands(tx, ctx.now()),
   },
-  /** Events, idempotency keys, sessions, decisions and raw staged prices are kept for their retention window only. */
+  /**
+   * Events, idempotency keys, sessions, decisions and raw staged prices are kept for their
+   * retention window only; agent tokens for as long as their instance lives, and an hour more.
+   */
   retention: {
     lockKey: 7_311_104,
     every: 60,
@@ -194,7 +205,12 @@ export const JOBS = {
         .execute();
       // Raw staged prices keep their 7-day window; the consolidated tier keeps the history.
       await deleteStagedBefore(tx, new Date(now - STAGING_RETENTION_MS));
-      return events;
+      const revoked = await revokeTokensOfEndedInstances(
+        tx,
+        new Date(now - AGENT_TOKEN_AFTER_END_MS),
+        AGENT_TOKENS_REVOKED_PER_PASS,
+      );
+      return events + revoked;
     },
   },
 } satisfies Record<string, JobDefinition>;

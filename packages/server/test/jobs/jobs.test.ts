@@ -129,3 +129,51 @@ describe('stuck transitions', () => {
     expect(retry.status).toBe(202);
   });
 });
+
+describe('agent tokens after their instance ends', () => {
+  it('are revoked an hour after the instance is TERMINATED, not before, and only theirs', async () => {
+    const tenant = await t.newTenant();
+    const { agent, instance_id } = await runningInstance(tenant);
+    // The agent process on that instance registers from it: its token is bound to the instance.
+    const onInstance = await t.request('POST', '/api/agents/register', {
+      token: tenant.token,
+      body: {
+        logical_id: agent.logical_id,
+        region: 'us-east-1',
+        instance_type: 't3.medium',
+        availability_zone: 'us-east-1a',
+        cloud_instance_id: 'i-0a1',
+      },
+    });
+    expect(onInstance.body.instance_id).toBe(instance_id);
+    const bound = onInstance.body.agent_token as string;
+    const heartbeat = (token: string) =>
+      t.request('POST', `/api/agents/${agent.agent_id}/heartbeat`, { token, body: {} });
+    expect((await heartbeat(bound)).status).toBe(200);
+
+    await t.request('POST', `/api/agents/${agent.agent_id}/instance-terminated`, {
+      token: bound,
+      body: { instance_id, cloud_instance_id: 'i-0a1', state: 'terminated' },
+    });
+    const inst = await t.request('GET', `/api/client/instances/${instance_id}`, { token: tenant.token });
+    expect(inst.body.status).toBe('TERMINATED');
+
+    advance(59 * 60);
+    await runJobOnce('retention', deps());
+    expect((await heartbeat(bound)).status).toBe(200); // within the hour: still good
+
+    advance(2 * 60);
+    expect((await heartbeat(bound)).status).toBe(200); // cached again, for 30 s of the clock
+    expect(await runJobOnce('retention', deps())).toBeGreaterThanOrEqual(1);
+    // Refused with the clock standing still, inside the cache lifetime: the NOTIFY at commit
+    // dropped it from the cache (delivered on the listening connection, hence the polling).
+    let status = 200;
+    for (let i = 0; i < 200 && status === 200; i++) {
+      status = (await heartbeat(bound)).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(status).toBe(401);
+    // The agent's token not bound to an instance is untouched.
+    expect((await heartbeat(agent.agent_token)).status).toBe(200);
+  });
+});
