@@ -73,9 +73,9 @@ export class InstanceQueries {
       else this.activeRenewals.read++;
       const builtAt = list ? held!.model.builtAt : this.ctx.now().getTime();
       list ??= activeListOf((await listActiveInstances(db, clientId)).map(isoRowToInstanceJson));
-      const text = renderActiveList(list);
-      // The model holds the same JSON as the text, one string per instance.
-      return { model: { list, builtAt }, text, modelBytes: text.length };
+      const body = renderActiveList(list);
+      // The model holds the same JSON as the body, one buffer per instance.
+      return { model: { list, builtAt }, body, modelBytes: body.byteLength };
     });
   }
 

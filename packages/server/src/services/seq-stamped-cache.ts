@@ -36,7 +36,9 @@ export class SeqStampedCache<M = unknown> {
   async get(
     key: string,
     seq: number,
-    build: (held: Stamped<M> | undefined) => Promise<{ model: M; text: string; modelBytes?: number }>,
+    build: (
+      held: Stamped<M> | undefined,
+    ) => Promise<{ model: M; body: string | Buffer; modelBytes?: number }>,
   ): Promise<Buffer> {
     const held = this.entries.get(key);
     if (held && held.seq === seq) {
@@ -48,8 +50,8 @@ export class SeqStampedCache<M = unknown> {
     }
     this.misses++;
     const built = await build(held && held.seq < seq ? held : undefined);
-    // Encoded once here, not at every send of a 1 MB answer.
-    const body = Buffer.from(built.text);
+    // Encoded once here (if it is text), not at every send of a 1 MB answer.
+    const body = typeof built.body === 'string' ? Buffer.from(built.body) : built.body;
     const now = this.entries.get(key);
     if (now && now.seq > seq) return body;
     this.store(key, { seq, model: built.model, body, bytes: body.byteLength + (built.modelBytes ?? 0) });

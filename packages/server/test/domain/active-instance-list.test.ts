@@ -81,8 +81,8 @@ describe('the active instance list brought forward by events', () => {
           const forward = applyInstanceEvents(held, [...noise.map((type) => ({ type, data: {} })), ...later]);
           expect(forward).toBeDefined();
           const fresh = activeListOf([...all.rows.values()]);
-          const got = renderActiveList(forward!);
-          expect(sortedById(got)).toEqual(sortedById(renderActiveList(fresh)));
+          const got = renderActiveList(forward!).toString('utf8');
+          expect(sortedById(got)).toEqual(sortedById(renderActiveList(fresh).toString('utf8')));
           // Newest first, as the database orders it.
           const created = ids(got).map((s) => s.slice(0, 24));
           expect(created).toEqual([...created].sort().reverse());

@@ -6,7 +6,7 @@ const builder = (body: string) => {
   let calls = 0;
   const build = async () => {
     calls++;
-    return { model: body, text: body };
+    return { model: body, body };
   };
   return { build, calls: () => calls };
 };
@@ -30,7 +30,7 @@ describe('SeqStampedCache', () => {
     const seen: Array<string | undefined> = [];
     const build = (text: string) => async (held: { model: string } | undefined) => {
       seen.push(held?.model);
-      return { model: text, text };
+      return { model: text, body: text };
     };
     await cache.get('c1', 5, build('at 5'));
     await cache.get('c1', 7, build('at 7'));
@@ -51,7 +51,7 @@ describe('SeqStampedCache', () => {
     const slow = cache.get(
       'c1',
       5,
-      () => new Promise((r) => (release = () => r({ model: 'old', text: 'old' }))),
+      () => new Promise((r) => (release = () => r({ model: 'old', body: 'old' }))),
     );
     expect(text(await cache.get('c1', 6, builder('new').build))).toBe('new');
     release();
@@ -76,9 +76,9 @@ describe('SeqStampedCache', () => {
 
   it('counts what a model says it holds beside its body', async () => {
     const cache = new SeqStampedCache<string>(10);
-    await cache.get('m', 1, async () => ({ model: 'x', text: 'ab', modelBytes: 5 }));
+    await cache.get('m', 1, async () => ({ model: 'x', body: Buffer.from('ab'), modelBytes: 5 }));
     expect(cache.heldBytes).toBe(7);
-    await cache.get('n', 1, async () => ({ model: 'y', text: 'cd', modelBytes: 5 }));
+    await cache.get('n', 1, async () => ({ model: 'y', body: 'cd', modelBytes: 5 }));
     expect(cache.heldBytes).toBe(7); // m went: 14 would not fit
   });
 });
