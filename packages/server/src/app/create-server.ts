@@ -115,7 +115,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const pricing = new PriceConsolidationService(ctx);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx);
-  const instances = new InstanceQueries(ctx);
+  const instances = new InstanceQueries(ctx, (from) => metrics.instanceListAnswers.inc({ from }));
   const rollup = new SavingsRollup(ctx);
   const savings = new SavingsService(
     ctx,

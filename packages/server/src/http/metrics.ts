@@ -35,6 +35,12 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
       registers: [registry],
     }),
+    instanceListAnswers: new Counter({
+      name: 'spot_instance_list_answers_total',
+      help: 'Active instance lists answered: from=held (nothing changed), events (brought forward), table (read again)',
+      labelNames: ['from'] as const,
+      registers: [registry],
+    }),
     sseConnections: new Gauge({
       name: 'spot_sse_connections',
       help: 'Open SSE connections',

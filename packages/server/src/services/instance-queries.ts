@@ -27,14 +27,14 @@ const FORWARD_FOR_MS = 3_600_000;
 
 /** The dashboard's reads of a client's instances (read models: repositories in, views out). */
 export class InstanceQueries {
-  /** The active list as JSON text, stamped with the client's latest event seq. */
+  /** The active list as JSON bytes, stamped with the client's latest event seq. */
   readonly activeCache: SeqStampedCache<{ list: ActiveInstanceList; builtAt: number }>;
   private readonly forwardForMs: number;
-  /** How held lists were renewed: brought forward by events, or read from the table. */
-  readonly activeRenewals = { forwarded: 0, read: 0 };
 
   constructor(
     private readonly ctx: ServiceContext,
+    /** Counts each active list answered, by where it came from (a Prometheus counter). */
+    private readonly answered: (from: 'held' | 'events' | 'table') => void = () => {},
     cacheBytes = ACTIVE_LIST_CACHE_BYTES,
   ) {
     this.activeCache = new SeqStampedCache(cacheBytes);
@@ -52,14 +52,15 @@ export class InstanceQueries {
    * lifecycle-service.ts), and seqs commit in order. So the text read after the client's
    * latest seq was N stays right until a seq above N commits, and then the events between
    * bring it forward: at fleet scale (10,000 instances, 0.9 MB) an unchanged list is one
-   * index probe, a changed one the probe, the new events and a join of JSON strings, instead
-   * of a 10,000-row read and its serialisation. The probe comes first and alone: whatever is
+   * index probe, a changed one the probe, the new events and a concatenation of each
+   * instance's JSON bytes, instead of a 10,000-row read and its serialisation. The probe comes first and alone: whatever is
    * read after it is at least as new.
    */
   async activeJson(clientId: string): Promise<Buffer> {
     const db = this.ctx.db.kysely;
     const seq = await latestClientEventSeq(db, clientId);
-    return this.activeCache.get(clientId, seq, async (held) => {
+    let from: 'held' | 'events' | 'table' = 'held';
+    const body = await this.activeCache.get(clientId, seq, async (held) => {
       let list: ActiveInstanceList | undefined;
       if (held && this.ctx.now().getTime() - held.model.builtAt < this.forwardForMs) {
         const events = await readClientEventsAfter(db, clientId, held.seq, FORWARD_EVENTS_MAX + 1);
@@ -69,14 +70,15 @@ export class InstanceQueries {
             events.filter((e) => e.seq <= seq),
           );
       }
-      if (list) this.activeRenewals.forwarded++;
-      else this.activeRenewals.read++;
+      from = list ? 'events' : 'table';
       const builtAt = list ? held!.model.builtAt : this.ctx.now().getTime();
       list ??= activeListOf((await listActiveInstances(db, clientId)).map(isoRowToInstanceJson));
       const body = renderActiveList(list);
       // The model holds the same JSON as the body, one buffer per instance.
       return { model: { list, builtAt }, body, modelBytes: body.byteLength };
     });
+    this.answered(from);
+    return body;
   }
 
   /** Terminated instances, newest first, a page at a time. */
