@@ -30,8 +30,10 @@ export class SeqStampedCache<M = unknown> {
   /**
    * The answer for `key` as of `seq`: the stored one when it was stamped with this very seq,
    * otherwise `build(held)` (which must read the database only after `seq` was read; `held` is
-   * the older stamped answer, if any, to bring forward) stored in its place. An answer built
-   * for an older seq than the one stored never replaces it.
+   * the older stamped answer, if any, to bring forward) stored in its place. The last build
+   * stored wins, even one for an older seq than the entry it replaces (a slow build, or a
+   * client whose events the retention deleted, so its latest seq went down): an answer
+   * stamped N shows at least every change up to N, which is all a later read relies on.
    */
   async get(
     key: string,
@@ -52,8 +54,6 @@ export class SeqStampedCache<M = unknown> {
     const built = await build(held && held.seq < seq ? held : undefined);
     // Encoded once here (if it is text), not at every send of a 1 MB answer.
     const body = typeof built.body === 'string' ? Buffer.from(built.body) : built.body;
-    const now = this.entries.get(key);
-    if (now && now.seq > seq) return body;
     this.store(key, { seq, model: built.model, body, bytes: body.byteLength + (built.modelBytes ?? 0) });
     return body;
   }

@@ -45,7 +45,7 @@ describe('SeqStampedCache', () => {
     expect(text(await cache.get('c1', 5, builder('other').build))).toBe('one');
   });
 
-  it('a slow build for an older seq does not replace the answer stored for a newer one', async () => {
+  it('the last build stored wins: an answer for an older seq is brought forward by the next read', async () => {
     const cache = new SeqStampedCache<string>(1_000);
     let release!: () => void;
     const slow = cache.get(
@@ -55,8 +55,17 @@ describe('SeqStampedCache', () => {
     );
     expect(text(await cache.get('c1', 6, builder('new').build))).toBe('new');
     release();
-    expect(text(await slow)).toBe('old'); // its own caller still gets what it read
-    expect(text(await cache.get('c1', 6, builder('rebuilt').build))).toBe('new');
+    expect(text(await slow)).toBe('old'); // its own caller gets what it read
+    const seen: Array<string | undefined> = [];
+    const forward = async (held: { seq: number; model: string } | undefined) => {
+      seen.push(held ? `${held.model}@${held.seq}` : undefined);
+      return { model: 'forward', body: 'forward' };
+    };
+    expect(text(await cache.get('c1', 6, forward))).toBe('forward');
+    expect(seen).toEqual(['old@5']);
+    // A seq that went down (events deleted by retention): read afresh, and held from then on.
+    expect(text(await cache.get('c1', 2, builder('afresh').build))).toBe('afresh');
+    expect(text(await cache.get('c1', 2, builder('again').build))).toBe('afresh');
   });
 
   it('holds at most its byte budget, dropping the least recently used answer first', async () => {
