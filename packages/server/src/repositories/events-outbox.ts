@@ -120,8 +120,9 @@ export async function maxEventSeq(db: Executor): Promise<number> {
 
 /**
  * The client's latest committed event sequence number (0 when it has none): one backward
- * probe of events_client_seq. Because sequence numbers commit in order, it only grows while
- * the client's state changes — the freshness stamp of services/seq-stamped-cache.ts.
+ * probe of events_client_seq. Because sequence numbers commit in order, it grows with every
+ * change of the client's state (it falls only when retention deletes old events) — the
+ * freshness stamp of services/seq-stamped-cache.ts.
  */
 export async function latestClientEventSeq(db: Executor, clientId: string): Promise<number> {
   const row = await db

@@ -1,15 +1,4 @@
-/**
- * Serialized answers (UTF-8 bytes, ready for the socket) of a tenant's read models, each stamped with the tenant's latest event
- * sequence number at the time it was read. Sound because of two facts the outbox gives:
- * every change to what such an answer shows appends an event for its tenant in the same
- * transaction, and sequence numbers become visible in commit order (events-outbox.ts). So an
- * answer read AFTER learning that the latest seq was N shows every change up to N, and while
- * the latest seq is still N nothing it shows has changed. The caller checks the latest seq
- * against the database on every read (one index probe) — a change made by any process,
- * this one or another server on the same database, is seen on the next read.
- *
- * Bounded by the bytes it holds; the least recently used answers go first.
- */
+/** An answer held with its stamp. */
 export interface Stamped<M> {
   seq: number;
   /** What the answer was rendered from, for a build that brings it forward instead of reading it all. */
@@ -19,6 +8,19 @@ export interface Stamped<M> {
   bytes: number;
 }
 
+/**
+ * Serialized answers (UTF-8 bytes, ready for the socket) of a tenant's read models, each
+ * stamped with the tenant's latest event sequence number at the time it was read. Sound
+ * because of two facts the outbox gives: every change to what such an answer shows appends
+ * an event for its tenant in the same transaction, and sequence numbers become visible in
+ * commit order (events-outbox.ts). So an
+ * answer read AFTER learning that the latest seq was N shows every change up to N, and while
+ * the latest seq is still N nothing it shows has changed. The caller checks the latest seq
+ * against the database on every read (one index probe) — a change made by any process,
+ * this one or another server on the same database, is seen on the next read.
+ *
+ * Bounded by the bytes it holds; the least recently used answers go first.
+ */
 export class SeqStampedCache<M = unknown> {
   private readonly entries = new Map<string, Stamped<M>>();
   private bytes = 0;

@@ -60,7 +60,7 @@ export const clientRoutes =
         },
         ...typedSerializer,
       },
-      // Already JSON text (a cached answer while nothing changed): sent as it is.
+      // Already JSON bytes (held while nothing changed, brought forward by events): sent as they are.
       async (request, reply) => sendJsonText(reply, await instances.activeJson(await tenant(request))),
     );
 
