@@ -166,9 +166,9 @@ describe('agent tokens after their instance ends', () => {
     expect((await heartbeat(bound)).status).toBe(200); // cached again, for 30 s of the clock
     expect(await runJobOnce('retention', deps())).toBeGreaterThanOrEqual(1);
     // Refused with the clock standing still, inside the cache lifetime: the NOTIFY at commit
-    // dropped it from the cache (delivered on the listening connection, hence the polling).
+    // dropped it from the cache (delivered on the listening connection, hence the polling, up to 5 s).
     let status = 200;
-    for (let i = 0; i < 200 && status === 200; i++) {
+    for (let i = 0; i < 500 && status === 200; i++) {
       status = (await heartbeat(bound)).status;
       if (status === 200) await new Promise((r) => setTimeout(r, 10));
     }
