@@ -46,7 +46,7 @@ export interface SpotServer {
   switching: SwitchService;
   models: ModelRegistry;
   bus: EventBus;
-  /** The dashboard's instance reads (its cached active list is watched by tests and benches). */
+  /** The dashboard's instance reads (tests watch its held active list). */
   instances: InstanceQueries;
   scheduler: JobScheduler;
   /** What scheduled jobs are handed (tests run one job at a time with it). */

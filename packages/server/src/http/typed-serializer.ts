@@ -10,11 +10,11 @@ export const typedSerializer = {
 };
 
 /**
- * Sends text that already is the route's JSON answer (a cached one): Fastify sends bytes
+ * Sends bytes that already are the route's JSON answer (a held one): Fastify sends bytes
  * typed as JSON as they are, without a serialisation pass. The route's reply is typed by its
  * response schema, which bytes do not fit; they were written from that same type.
  */
-export function sendJsonText<R extends { type(contentType: string): R }>(reply: R, text: Buffer): R {
-  (reply.type('application/json; charset=utf-8') as unknown as { send(body: Buffer): unknown }).send(text);
+export function sendJsonBytes<R extends { type(contentType: string): R }>(reply: R, bytes: Buffer): R {
+  (reply.type('application/json; charset=utf-8') as unknown as { send(body: Buffer): unknown }).send(bytes);
   return reply;
 }

@@ -26,7 +26,7 @@ import type { InstanceQueries } from '../../services/instance-queries.ts';
 import type { LifecycleService } from '../../services/lifecycle-service.ts';
 import { requestIdOf, tenantOf } from '../client-request.ts';
 import { answerRecorder } from '../idempotency.ts';
-import { sendJsonText, typedSerializer } from '../typed-serializer.ts';
+import { sendJsonBytes, typedSerializer } from '../typed-serializer.ts';
 
 const errors = {
   400: ErrorBody,
@@ -61,7 +61,7 @@ export const clientRoutes =
         ...typedSerializer,
       },
       // Already JSON bytes (held while nothing changed, brought forward by events): sent as they are.
-      async (request, reply) => sendJsonText(reply, await instances.activeJson(await tenant(request))),
+      async (request, reply) => sendJsonBytes(reply, await instances.activeJson(await tenant(request))),
     );
 
     app.get(
