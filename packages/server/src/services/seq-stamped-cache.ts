@@ -1,3 +1,5 @@
+import { ByteBoundedLru } from './byte-bounded-lru.ts';
+
 /** An answer held with its stamp. */
 export interface Stamped<M> {
   seq: number;
@@ -22,12 +24,13 @@ export interface Stamped<M> {
  * Bounded by the bytes it holds; the least recently used answers go first.
  */
 export class SeqStampedCache<M = unknown> {
-  private readonly entries = new Map<string, Stamped<M>>();
-  private bytes = 0;
+  private readonly entries: ByteBoundedLru<Stamped<M>>;
   hits = 0;
   misses = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(maxBytes: number) {
+    this.entries = new ByteBoundedLru(maxBytes);
+  }
 
   /**
    * The answer for `key` as of `seq`: the stored one when it was stamped with this very seq,
@@ -47,16 +50,14 @@ export class SeqStampedCache<M = unknown> {
     const held = this.entries.get(key);
     if (held && held.seq === seq) {
       this.hits++;
-      // Map order is recency: move it to the end.
-      this.entries.delete(key);
-      this.entries.set(key, held);
       return held.body;
     }
     this.misses++;
     const built = await build(held && held.seq < seq ? held : undefined);
     // Encoded once here (if it is text), not at every send of a 1 MB answer.
     const body = typeof built.body === 'string' ? Buffer.from(built.body) : built.body;
-    this.store(key, { seq, model: built.model, body, bytes: body.byteLength + (built.modelBytes ?? 0) });
+    const bytes = body.byteLength + (built.modelBytes ?? 0);
+    this.entries.set(key, { seq, model: built.model, body, bytes }, bytes);
     return body;
   }
 
@@ -65,24 +66,6 @@ export class SeqStampedCache<M = unknown> {
   }
 
   get heldBytes(): number {
-    return this.bytes;
-  }
-
-  private store(key: string, entry: Stamped<M>): void {
-    this.drop(key);
-    if (entry.bytes > this.maxBytes) return;
-    this.entries.set(key, entry);
-    this.bytes += entry.bytes;
-    for (const k of this.entries.keys()) {
-      if (this.bytes <= this.maxBytes) break;
-      this.drop(k);
-    }
-  }
-
-  private drop(key: string): void {
-    const held = this.entries.get(key);
-    if (!held) return;
-    this.entries.delete(key);
-    this.bytes -= held.bytes;
+    return this.entries.heldBytes;
   }
 }
