@@ -114,7 +114,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   notices.onPoolsReported = (clientId, pools) => canonical.invalidate(clientId, pools);
   const pricing = new PriceConsolidationService(ctx);
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
-  const insights = new InsightService(ctx);
+  const insights = new InsightService(ctx, (from) => metrics.priceSeriesAnswers.inc({ from }));
   const instances = new InstanceQueries(ctx, (from) => metrics.instanceListAnswers.inc({ from }));
   const rollup = new SavingsRollup(ctx);
   const savings = new SavingsService(

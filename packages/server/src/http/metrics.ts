@@ -41,6 +41,12 @@ export function createMetrics() {
       labelNames: ['from'] as const,
       registers: [registry],
     }),
+    priceSeriesAnswers: new Counter({
+      name: 'spot_price_series_answers_total',
+      help: 'Price series pages answered from a held window: from=held (nothing changed), events (changed pools read again), table (window read again)',
+      labelNames: ['from'] as const,
+      registers: [registry],
+    }),
     sseConnections: new Gauge({
       name: 'spot_sse_connections',
       help: 'Open SSE connections',

@@ -78,6 +78,61 @@ export async function listPricePoints(
   return rows.rows;
 }
 
+/**
+ * The windows since `since` of these pools, in the order given, each in time order, at most
+ * `limit` rows in all (a held window's changed pools read again).
+ */
+export async function listPoolWindows(
+  db: Executor,
+  clientId: string,
+  since: Date,
+  pools: readonly PoolRef[],
+  limit: number,
+): Promise<PricePointRow[]> {
+  if (pools.length === 0) return [];
+  const rows = await sql<PricePointRow>`
+    SELECT pts.* FROM unnest(${pools.map((p) => p.instance_type)}::text[],
+      ${pools.map((p) => p.availability_zone)}::text[]) WITH ORDINALITY AS p(instance_type, availability_zone, ord)
+    CROSS JOIN LATERAL (
+      SELECT DISTINCT ON (s.observed_at) s.instance_type, s.availability_zone, s.region,
+        ${isoText('s.observed_at')} AS t, s.spot_price, s.observed_at
+      FROM price_snapshots s
+      WHERE s.client_id = ${clientId} AND s.instance_type = p.instance_type
+        AND s.availability_zone = p.availability_zone AND s.observed_at >= ${since}
+      ORDER BY s.observed_at) pts
+    ORDER BY p.ord, pts.observed_at
+    LIMIT ${limit}`.execute(db);
+  return rows.rows.map(({ instance_type, availability_zone, region, t, spot_price }) => ({
+    instance_type,
+    availability_zone,
+    region,
+    t,
+    spot_price,
+  }));
+}
+
+/**
+ * How many of `pools` the walk of listPricePoints meets after `after` (all, without it) and
+ * before `before`, in the database's order of (instance type, zone) — its collation's, which
+ * JavaScript's string order need not match.
+ */
+export async function countPoolsBetween(
+  db: Executor,
+  pools: readonly PoolRef[],
+  after: PoolRef | undefined,
+  before: PoolRef,
+): Promise<number> {
+  if (pools.length === 0) return 0;
+  const row = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM unnest(${pools.map((p) => p.instance_type)}::text[],
+      ${pools.map((p) => p.availability_zone)}::text[]) AS p(instance_type, availability_zone)
+    WHERE (p.instance_type, p.availability_zone) < (${before.instance_type}::text, ${before.availability_zone}::text)
+    ${after ? sql`AND (p.instance_type, p.availability_zone) > (${after.instance_type}::text, ${after.availability_zone}::text)` : sql``}`.execute(
+    db,
+  );
+  return row.rows[0]?.n ?? 0;
+}
+
 /** The newest `limit` points of one pool since `since`, oldest first. */
 export async function listNewestPoolPoints(
   db: Executor,

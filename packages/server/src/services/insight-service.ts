@@ -7,12 +7,40 @@ import {
 } from '../repositories/price-series.ts';
 import { iso, isoRequired } from '../views/time.ts';
 import type { ServiceContext } from './context.ts';
+import { HeldPriceSeries, type PriceWindowSource } from './held-price-series.ts';
 
 const poolKey = (type: string, az: string) => `${type}|${az}`;
 
 /** Read models for the dashboard: price series, interruptions (savings: SavingsService). */
 export class InsightService {
-  constructor(private readonly ctx: ServiceContext) {}
+  private readonly held: HeldPriceSeries;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** Counts price pages answered from held windows, by where they came from. */
+    answered: (from: PriceWindowSource) => void = () => {},
+  ) {
+    this.held = new HeldPriceSeries(ctx, answered);
+  }
+
+  /**
+   * The price page's JSON: from a held window (held-price-series.ts) for every pool or one
+   * instance type's over a window the staging retention cannot shorten, otherwise read.
+   */
+  async pricesJson(
+    clientId: string,
+    hours: number,
+    type?: string,
+    az?: string,
+    after?: PoolRef,
+  ): Promise<string> {
+    if (az === undefined && this.held.holds(hours)) {
+      const since = new Date(this.ctx.now().getTime() - hours * 3_600_000);
+      const json = await this.held.page(clientId, hours, since, type, after, () => this.ondemandPrices());
+      if (json !== undefined) return json;
+    }
+    return JSON.stringify(await this.prices(clientId, hours, type, az, after));
+  }
 
   /**
    * Price series per pool over the last `hours`, bounded at PRICE_POINTS_CAP points: whole

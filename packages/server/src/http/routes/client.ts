@@ -179,13 +179,21 @@ export const clientRoutes =
         },
         ...typedSerializer,
       },
-      async (request) => {
+      async (request, reply) => {
         const q = request.query;
         const after =
           q.after_instance_type !== undefined && q.after_availability_zone !== undefined
             ? { instance_type: q.after_instance_type, availability_zone: q.after_availability_zone }
             : undefined;
-        return insights.prices(await tenant(request), q.hours, q.instance_type, q.availability_zone, after);
+        const json = await insights.pricesJson(
+          await tenant(request),
+          q.hours,
+          q.instance_type,
+          q.availability_zone,
+          after,
+        );
+        // Already JSON (a held window's page, or JSON.stringify of the read one): sent as it is.
+        return sendJsonBytes(reply, Buffer.from(json));
       },
     );
 

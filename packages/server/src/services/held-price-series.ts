@@ -1,0 +1,146 @@
+import { PRICE_POINTS_CAP } from '@spot/contract';
+import {
+  type HeldPriceWindow,
+  heldBytes,
+  heldPoolsOf,
+  type PoolRef,
+  pageOf,
+  poolKey,
+  poolsChangedBy,
+  renderPricePage,
+  windowOf,
+  withPoolsReplaced,
+} from '../domain/price-window.ts';
+import { latestClientEventSeq, readClientEventsAfter } from '../repositories/events-outbox.ts';
+import { countPoolsBetween, listPoolWindows, listPricePoints } from '../repositories/price-series.ts';
+import { ByteBoundedLru } from './byte-bounded-lru.ts';
+import type { ServiceContext } from './context.ts';
+import { STAGING_RETENTION_MS } from './price-consolidation.ts';
+
+/** Room for the held windows of the busiest tenants (a 5,000-point page holds ~0.5 MB). */
+const HELD_WINDOWS_BYTES = 64 * 1024 * 1024;
+/**
+ * A window is read with this many rows: a quarter more than a page, so that points leaving
+ * its start (a 24 h window loses ~4% an hour) still leave a whole page to answer from.
+ */
+const READ_ROWS = PRICE_POINTS_CAP + PRICE_POINTS_CAP / 4 + 1;
+/** More events than this since the held window: read it again rather than look through them. */
+const FORWARD_EVENTS_MAX = 2_000;
+/** Held at most this long after its read (and half the event retention): events must not have been purged. */
+const FORWARD_FOR_MS = 3_600_000;
+
+interface Held {
+  /** The client's latest event seq when the window was last known current. */
+  seq: number;
+  builtAt: number;
+  window: HeldPriceWindow;
+}
+
+export type PriceWindowSource = 'held' | 'events' | 'table';
+
+/**
+ * The dashboard's price series, answered from a held window while it is current. Sound for
+ * the same reasons as the held instance list (seq-stamped-cache.ts): the client's latest event
+ * seq is probed first; price snapshots are written only with a PRICE_UPDATED event per pool in
+ * the same transaction, and seqs commit in order. So a window read after the probe saw N is
+ * current until a later seq; then the events in between name the pools to read again (a pool
+ * the held window does not have, among the pools it covers, means reading it all again).
+ * Points leave a window only by time (the staging retention deletes nothing a held window
+ * this short can show), which the page cut does.
+ */
+export class HeldPriceSeries {
+  private readonly held = new ByteBoundedLru<Held>(HELD_WINDOWS_BYTES);
+  private readonly forwardForMs: number;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** Counts each answer by where it came from (a Prometheus counter). */
+    private readonly answered: (from: PriceWindowSource) => void = () => {},
+  ) {
+    this.forwardForMs = Math.min(FORWARD_FOR_MS, ctx.timings.eventRetentionMs / 2);
+  }
+
+  /** Whether a window of `hours` can be held: none of its points may be deleted without an event. */
+  holds(hours: number): boolean {
+    return hours * 3_600_000 + this.forwardForMs <= STAGING_RETENTION_MS;
+  }
+
+  /**
+   * The page's JSON for the window from `since` (every pool, or one instance type's, after
+   * `after`), or undefined for the one page a held window does not serve: a single pool with
+   * more points than a page (the caller reads its newest points).
+   */
+  async page(
+    clientId: string,
+    hours: number,
+    since: Date,
+    type: string | undefined,
+    after: PoolRef | undefined,
+    ondemand: () => Promise<ReadonlyMap<string, number>>,
+  ): Promise<string | undefined> {
+    const db = this.ctx.db.kysely;
+    const key = [clientId, hours, type ?? '', after ? poolKey(after) : ''].join('\u0001');
+    // The probe first and alone: whatever is read after it is at least as new.
+    const [seq, od] = await Promise.all([latestClientEventSeq(db, clientId), ondemand()]);
+    const sinceIso = since.toISOString();
+    let from: PriceWindowSource = 'held';
+    let held = this.held.get(key);
+    if (held && held.seq !== seq) {
+      held = await this.forward(clientId, held, seq, type, after);
+      from = 'events';
+    }
+    let page = held && pageOf(held.window, sinceIso, PRICE_POINTS_CAP);
+    if (!page) {
+      from = 'table';
+      const rows = await listPricePoints(
+        db,
+        clientId,
+        since,
+        { instance_type: type, ...(after ? { after } : {}) },
+        READ_ROWS,
+      );
+      held = { seq, builtAt: this.ctx.now().getTime(), window: windowOf(sinceIso, rows, READ_ROWS) };
+      page = pageOf(held.window, sinceIso, PRICE_POINTS_CAP);
+    }
+    if (held) this.held.set(key, held, heldBytes(held.window));
+    if (!page || page === 'one-pool-over-cap') return undefined;
+    this.answered(from);
+    return renderPricePage(page, (p) => od.get(`${p.region}|${p.instance_type}`) ?? null);
+  }
+
+  /** The held window brought to `seq`, or undefined when it has to be read again. */
+  private async forward(
+    clientId: string,
+    held: Held,
+    seq: number,
+    type: string | undefined,
+    after: PoolRef | undefined,
+  ): Promise<Held | undefined> {
+    const db = this.ctx.db.kysely;
+    if (held.seq > seq || this.ctx.now().getTime() - held.builtAt >= this.forwardForMs) return undefined;
+    const events = await readClientEventsAfter(db, clientId, held.seq, FORWARD_EVENTS_MAX + 1);
+    if (events.length > FORWARD_EVENTS_MAX) return undefined;
+    const changed = poolsChangedBy(events.filter((e) => e.seq <= seq))?.filter(
+      (p) => type === undefined || p.instance_type === type,
+    );
+    if (!changed) return undefined;
+    const { window } = held;
+    const heldKeys = new Set(window.pools.map(poolKey));
+    const reread = changed.filter((p) => heldKeys.has(poolKey(p)));
+    const unheld = changed.filter((p) => !heldKeys.has(poolKey(p)));
+    if (unheld.length > 0) {
+      // A new pool inside the held ones: where it goes is the database's order to say.
+      const last = window.pools[window.pools.length - 1];
+      if (window.complete || !last || (await countPoolsBetween(db, unheld, after, last)) > 0)
+        return undefined;
+    }
+    if (reread.length === 0) return { ...held, seq };
+    const rows = await listPoolWindows(db, clientId, new Date(window.since), reread, READ_ROWS);
+    if (rows.length >= READ_ROWS) return undefined;
+    const fresh = new Map(
+      reread.map((p) => [poolKey(p), null] as [string, ReturnType<typeof heldPoolsOf>[number] | null]),
+    );
+    for (const p of heldPoolsOf(rows)) fresh.set(poolKey(p), p);
+    return { seq, builtAt: held.builtAt, window: withPoolsReplaced(window, fresh) };
+  }
+}
