@@ -84,6 +84,35 @@ function getter(baseUrl: string) {
     });
 }
 
+/** POST of a JSON body over one kept-alive socket; resolves with the parsed answer. */
+function poster(baseUrl: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return (path: string, token: string, body: unknown) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = http.request(
+        `${baseUrl}${path}`,
+        {
+          agent,
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200)
+              reject(new Error(`POST ${path}: ${res.statusCode} ${text.slice(0, 200)}`));
+            else resolve(JSON.parse(text) as Record<string, unknown>);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+}
+
 /**
  * The dashboard's reads at fleet scale (issue 11), on PostgreSQL: a tenant with 1,000
  * agents, 10,000 instances with their lifecycle history, 20,600 commands and 5 million
@@ -233,6 +262,9 @@ export async function runDashboardQueriesBench(): Promise<void> {
       )
     ).rows.map((r) => r.id);
     let changes = 0;
+    const post = poster(t.url);
+    let reports = 0;
+    let firstPagePools: Array<{ instance_type: string; availability_zone: string }> = [];
     const readActiveList = async () =>
       void (await bare.query(
         `SELECT ${listColumns} FROM instances WHERE client_id = $1 AND status <> 'TERMINATED'
@@ -370,19 +402,51 @@ export async function runDashboardQueriesBench(): Promise<void> {
           await bare.query('SELECT * FROM ondemand_prices');
         },
       },
-      {
-        label: `24 h prices, every pool (GET /api/client/prices?hours=24: first page, ${PRICE_POINTS_CAP} points)`,
+      ...(['unchanged since the last read', 'after a price report'] as const).map((when) => ({
+        label: `24 h prices, every pool, ${when} (GET /api/client/prices?hours=24: first page, ${PRICE_POINTS_CAP} points${when === 'unchanged since the last read' ? ', held window' : ', its changed pool read again'})`,
         seeds: '150 ms (recent pricing 24 h)',
         budget: 30_000,
         ours: async () => {
-          const body = JSON.parse(await get('/api/client/prices?hours=24', token)) as { truncated: boolean };
+          const body = JSON.parse(await get('/api/client/prices?hours=24', token)) as {
+            truncated: boolean;
+            pools: Array<{ instance_type: string; availability_zone: string }>;
+          };
           if (!body.truncated) throw new Error('every pool fit in one page: the bench measures the cap');
+          firstPagePools = body.pools;
         },
         peer: async () => {
           await bare.query(everyPoolSql, [client, new Date(Date.now() - 86_400_000)]);
           await bare.query('SELECT * FROM ondemand_prices');
         },
-      },
+        // Untimed, after every trial: an agent reports a new price for one pool of the page,
+        // through the report route (its rows and its PRICE_UPDATED event in one transaction).
+        ...(when === 'after a price report'
+          ? {
+              reset: async () => {
+                if (firstPagePools.length === 0)
+                  firstPagePools = (
+                    JSON.parse(await get('/api/client/prices?hours=24', token)) as {
+                      pools: typeof firstPagePools;
+                    }
+                  ).pools;
+                const p = pick(firstPagePools);
+                const a = agentTokens[0]!;
+                const res = await post(`/api/agents/${a.id}/pricing-report`, a.token, {
+                  prices: [
+                    {
+                      instance_type: p.instance_type,
+                      availability_zone: p.availability_zone,
+                      region: p.availability_zone.slice(0, -1),
+                      spot_price: 0.01 + Math.random() / 100,
+                      timestamp: new Date(Date.now() - 1000 + ++reports).toISOString(),
+                    },
+                  ],
+                });
+                if (res.accepted !== 1) throw new Error(`price report accepted ${res.accepted}`);
+              },
+            }
+          : {}),
+      })),
       // The savings rollup stores finished hours (job 'savings-rollup', run above): a window
       // reads its stored hours and computes from the raw tables only its partial first hour and
       // the hours since the last stored one.

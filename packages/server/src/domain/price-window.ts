@@ -171,14 +171,17 @@ export function withPoolsReplaced(
  * The page as GET /api/client/prices answers it, byte for byte what JSON.stringify writes for
  * the same PriceResponse: each pool's points are a slice of its held JSON.
  */
-export function renderPricePage(page: PricePage, ondemand: (pool: HeldPool) => number | null): string {
+export function renderPricePage(
+  page: PricePage,
+  ondemand: (pool: HeldPool, index: number) => number | null,
+): string {
   const parts: string[] = [];
-  for (const { pool, from } of page.pools) {
+  for (const [i, { pool, from }] of page.pools.entries()) {
     const head = JSON.stringify({
       instance_type: pool.instance_type,
       availability_zone: pool.availability_zone,
       region: pool.region,
-      ondemand_price: ondemand(pool),
+      ondemand_price: ondemand(pool, i),
     });
     parts.push(`${head.slice(0, -1)},"points":[${pool.json.slice(pool.starts[from])}]}`);
   }

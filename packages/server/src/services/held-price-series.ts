@@ -4,6 +4,7 @@ import {
   heldBytes,
   heldPoolsOf,
   type PoolRef,
+  type PricePage,
   pageOf,
   poolKey,
   poolsChangedBy,
@@ -34,7 +35,14 @@ interface Held {
   seq: number;
   builtAt: number;
   window: HeldPriceWindow;
+  /** The last page sent from this window, as bytes: the same page (same pools cut at the same points, same on-demand prices) is sent again as it is. */
+  sent?: { page: PricePage; ondemand: Array<number | null>; body: Buffer };
 }
+
+const samePage = (a: PricePage, b: PricePage) =>
+  a.pools.length === b.pools.length &&
+  a.truncated === b.truncated &&
+  a.pools.every((p, i) => p.pool === b.pools[i]!.pool && p.from === b.pools[i]!.from);
 
 export type PriceWindowSource = 'held' | 'events' | 'table';
 
@@ -76,12 +84,12 @@ export class HeldPriceSeries {
     since: Date,
     type: string | undefined,
     after: PoolRef | undefined,
-    ondemand: () => Promise<ReadonlyMap<string, number>>,
-  ): Promise<string | undefined> {
+    readOndemand: () => Promise<ReadonlyMap<string, number>>,
+  ): Promise<Buffer | undefined> {
     const db = this.ctx.db.kysely;
     const key = [clientId, hours, type ?? '', after ? poolKey(after) : ''].join('\u0001');
     // The probe first and alone: whatever is read after it is at least as new.
-    const [seq, od] = await Promise.all([latestClientEventSeq(db, clientId), ondemand()]);
+    const [seq, od] = await Promise.all([latestClientEventSeq(db, clientId), readOndemand()]);
     const sinceIso = since.toISOString();
     let from: PriceWindowSource = 'held';
     let held = this.held.get(key);
@@ -102,10 +110,22 @@ export class HeldPriceSeries {
       held = { seq, builtAt: this.ctx.now().getTime(), window: windowOf(sinceIso, rows, READ_ROWS) };
       page = pageOf(held.window, sinceIso, PRICE_POINTS_CAP);
     }
-    if (held) this.held.set(key, held, heldBytes(held.window));
-    if (!page || page === 'one-pool-over-cap') return undefined;
+    if (!held || !page || page === 'one-pool-over-cap') {
+      if (held) this.held.set(key, held, heldBytes(held.window));
+      return undefined;
+    }
+    const ondemand = page.pools.map(({ pool }) => od.get(`${pool.region}|${pool.instance_type}`) ?? null);
+    const { sent } = held;
+    let body: Buffer;
+    if (sent && samePage(sent.page, page) && sent.ondemand.every((v, i) => v === ondemand[i]))
+      body = sent.body;
+    else {
+      body = Buffer.from(renderPricePage(page, (_, i) => ondemand[i]!));
+      held = { ...held, sent: { page, ondemand, body } };
+    }
+    this.held.set(key, held, heldBytes(held.window) + body.byteLength);
     this.answered(from);
-    return renderPricePage(page, (p) => od.get(`${p.region}|${p.instance_type}`) ?? null);
+    return body;
   }
 
   /** The held window brought to `seq`, or undefined when it has to be read again. */
@@ -141,6 +161,6 @@ export class HeldPriceSeries {
       reread.map((p) => [poolKey(p), null] as [string, ReturnType<typeof heldPoolsOf>[number] | null]),
     );
     for (const p of heldPoolsOf(rows)) fresh.set(poolKey(p), p);
-    return { seq, builtAt: held.builtAt, window: withPoolsReplaced(window, fresh) };
+    return { ...held, seq, window: withPoolsReplaced(window, fresh) };
   }
 }

@@ -33,13 +33,13 @@ export class InsightService {
     type?: string,
     az?: string,
     after?: PoolRef,
-  ): Promise<string> {
+  ): Promise<Buffer> {
     if (az === undefined && this.held.holds(hours)) {
       const since = new Date(this.ctx.now().getTime() - hours * 3_600_000);
       const json = await this.held.page(clientId, hours, since, type, after, () => this.ondemandPrices());
       if (json !== undefined) return json;
     }
-    return JSON.stringify(await this.prices(clientId, hours, type, az, after));
+    return Buffer.from(JSON.stringify(await this.prices(clientId, hours, type, az, after)));
   }
 
   /**

@@ -44,6 +44,7 @@ const page = async (tenant: Tenant, query = 'hours=24') => {
     pools: Array<{
       instance_type: string;
       availability_zone: string;
+      ondemand_price: number | null;
       points: Array<{ t: string; price: number }>;
     }>;
     truncated: boolean;
@@ -97,6 +98,23 @@ describe('GET /api/client/prices from a held window', () => {
     expect(await page(tenant)).toEqual(first);
     expect(await counted(start)).toEqual([2, 0, 2]);
 
+    // An operator's on-demand price shows at once (it is read with every page, not held).
+    await t.db.kysely
+      .insertInto('ondemand_prices')
+      .values({ region: 'us-east-1', instance_type: 'c5.large', price: 0.777, source: 'operator' })
+      .onConflict((oc) =>
+        oc.columns(['region', 'instance_type']).doUpdateSet({ price: 0.777, source: 'operator' }),
+      )
+      .execute();
+    const priced = await page(tenant);
+    expect(first.pools[0]!.ondemand_price).not.toBe(0.777);
+    expect(priced.pools.map((p) => p.ondemand_price)).toEqual([
+      0.777,
+      ...first.pools.slice(1).map((p) => p.ondemand_price),
+    ]);
+    expect(series(priced)).toEqual(series(first));
+    expect(await counted(start)).toEqual([3, 0, 2]);
+
     // A new point in a held pool: that pool is read again.
     await report(a, [{ type: 'm5.large', az: 'us-east-1b', price: 0.052, minutesAgo: 5 }]);
     expect(series(await page(tenant))).toEqual([
@@ -104,7 +122,7 @@ describe('GET /api/client/prices from a held window', () => {
       'm5.large us-east-1a: 0.041',
       'm5.large us-east-1b: 0.051 0.052',
     ]);
-    expect(await counted(start)).toEqual([2, 1, 2]);
+    expect(await counted(start)).toEqual([3, 1, 2]);
 
     // A pool the window did not have: where it goes is the database's to say, so all is read again.
     await report(a, [{ type: 'c5.xlarge', az: 'us-east-1a', price: 0.061, minutesAgo: 1 }]);
@@ -115,7 +133,7 @@ describe('GET /api/client/prices from a held window', () => {
       'm5.large us-east-1a: 0.041',
       'm5.large us-east-1b: 0.051 0.052',
     ]);
-    expect(await counted(start)).toEqual([2, 1, 3]);
+    expect(await counted(start)).toEqual([3, 1, 3]);
 
     // Time passes: the oldest point leaves the window, from memory.
     clock = new Date(clock.getTime() + 90 * MINUTE);
@@ -124,12 +142,12 @@ describe('GET /api/client/prices from a held window', () => {
       'c5.xlarge us-east-1a: 0.061',
       'm5.large us-east-1b: 0.051 0.052',
     ]);
-    expect(await counted(start)).toEqual([3, 1, 3]);
+    expect(await counted(start)).toEqual([4, 1, 3]);
     // One instance type's pools are a window of their own.
     expect(series(await page(tenant, 'hours=24&instance_type=c5.large'))).toEqual([
       'c5.large us-east-1a: 0.031 0.032',
     ]);
-    expect(await counted(start)).toEqual([3, 1, 4]);
+    expect(await counted(start)).toEqual([4, 1, 4]);
   });
 
   it('past a window read to its limit: a pool after the held ones changes nothing held, a new one among them reads all', async () => {
