@@ -31,9 +31,9 @@ export interface HeldPool extends PoolRef {
   /** The region of its first point (or its zone without the letter), as the answer shows it. */
   region: string;
   times: string[];
-  /** The points' JSON (`{"t":…,"price":…}`), comma-separated, in time order. */
-  json: string;
-  /** Where point i starts in `json`. */
+  /** The points' JSON (`{"t":…,"price":…}`), comma-separated, in time order, as UTF-8 bytes. */
+  json: Buffer;
+  /** Where point i starts in `json` (a byte offset). */
   starts: number[];
 }
 
@@ -55,7 +55,7 @@ export function heldPoolsOf(rows: readonly WindowPoint[]): HeldPool[] {
   let parts: string[] = [];
   let at = 0;
   const close = () => {
-    if (cur) cur.json = parts.join(',');
+    if (cur) cur.json = Buffer.from(parts.join(','));
   };
   for (const r of rows) {
     if (!cur || cur.instance_type !== r.instance_type || cur.availability_zone !== r.availability_zone) {
@@ -65,7 +65,7 @@ export function heldPoolsOf(rows: readonly WindowPoint[]): HeldPool[] {
         availability_zone: r.availability_zone,
         region: r.region ?? r.availability_zone.slice(0, -1),
         times: [],
-        json: '',
+        json: EMPTY,
         starts: [],
       };
       pools.push(cur);
@@ -76,11 +76,13 @@ export function heldPoolsOf(rows: readonly WindowPoint[]): HeldPool[] {
     cur.times.push(r.t);
     cur.starts.push(at);
     parts.push(point);
-    at += point.length + 1;
+    at += Buffer.byteLength(point) + 1;
   }
   close();
   return pools;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The held window of a read that asked for at most `limit` rows and got `rows`. When the
@@ -169,13 +171,14 @@ export function withPoolsReplaced(
 
 /**
  * The page as GET /api/client/prices answers it, byte for byte what JSON.stringify writes for
- * the same PriceResponse: each pool's points are a slice of its held JSON.
+ * the same PriceResponse: each pool's points are a slice of its held bytes, not copied again
+ * until the one concatenation.
  */
 export function renderPricePage(
   page: PricePage,
   ondemand: (pool: HeldPool, index: number) => number | null,
-): string {
-  const parts: string[] = [];
+): Buffer {
+  const parts: Buffer[] = [OPEN];
   for (const [i, { pool, from }] of page.pools.entries()) {
     const head = JSON.stringify({
       instance_type: pool.instance_type,
@@ -183,15 +186,21 @@ export function renderPricePage(
       region: pool.region,
       ondemand_price: ondemand(pool, i),
     });
-    parts.push(`${head.slice(0, -1)},"points":[${pool.json.slice(pool.starts[from])}]}`);
+    parts.push(Buffer.from(`${i > 0 ? ',' : ''}${head.slice(0, -1)},"points":[`));
+    parts.push(pool.json.subarray(pool.starts[from]));
+    parts.push(POOL_END);
   }
-  return `{"pools":[${parts.join(',')}],"truncated":${page.truncated},"next":${JSON.stringify(page.next)}}`;
+  parts.push(Buffer.from(`],"truncated":${page.truncated},"next":${JSON.stringify(page.next)}}`));
+  return Buffer.concat(parts);
 }
 
-/** What a held pool costs in memory, roughly (UTF-16 strings, arrays of references). */
+const OPEN = Buffer.from('{"pools":[');
+const POOL_END = Buffer.from(']}');
+
+/** What a held window costs in memory, roughly (its bytes, its times as strings, the arrays). */
 export function heldBytes(held: HeldPriceWindow): number {
   let n = 0;
-  for (const p of held.pools) n += p.json.length * 2 + p.times.length * (24 * 2 + 16) + 200;
+  for (const p of held.pools) n += p.json.byteLength + p.times.length * (24 * 2 + 16 + 8) + 200;
   return n;
 }
 

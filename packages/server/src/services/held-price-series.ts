@@ -120,7 +120,7 @@ export class HeldPriceSeries {
     if (sent && samePage(sent.page, page) && sent.ondemand.every((v, i) => v === ondemand[i]))
       body = sent.body;
     else {
-      body = Buffer.from(renderPricePage(page, (_, i) => ondemand[i]!));
+      body = renderPricePage(page, (_, i) => ondemand[i]!);
       held = { ...held, sent: { page, ondemand, body } };
     }
     this.held.set(key, held, heldBytes(held.window) + body.byteLength);

@@ -85,7 +85,7 @@ const render = (held: ReturnType<typeof windowOf>, since: string, cap: number) =
   const page = pageOf(held, since, cap);
   if (page === undefined) return undefined;
   if (page === 'one-pool-over-cap') return 'over';
-  return renderPricePage(page, (p) => ondemand(p.instance_type));
+  return renderPricePage(page, (p) => ondemand(p.instance_type)).toString();
 };
 
 const tableOf = fc
