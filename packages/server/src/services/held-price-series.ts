@@ -1,5 +1,6 @@
 import { PRICE_POINTS_CAP } from '@spot/contract';
 import {
+  type HeldPool,
   type HeldPriceWindow,
   heldBytes,
   heldPoolsOf,
@@ -74,7 +75,7 @@ export class HeldPriceSeries {
   }
 
   /**
-   * The page's JSON for the window from `since` (every pool, or one instance type's, after
+   * The page's JSON bytes for the window from `since` (every pool, or one instance type's, after
    * `after`), or undefined for the one page a held window does not serve: a single pool with
    * more points than a page (the caller reads its newest points).
    */
@@ -157,9 +158,7 @@ export class HeldPriceSeries {
     if (reread.length === 0) return { ...held, seq };
     const rows = await listPoolWindows(db, clientId, new Date(window.since), reread, READ_ROWS);
     if (rows.length >= READ_ROWS) return undefined;
-    const fresh = new Map(
-      reread.map((p) => [poolKey(p), null] as [string, ReturnType<typeof heldPoolsOf>[number] | null]),
-    );
+    const fresh = new Map<string, HeldPool | null>(reread.map((p) => [poolKey(p), null]));
     for (const p of heldPoolsOf(rows)) fresh.set(poolKey(p), p);
     return { ...held, seq, window: withPoolsReplaced(window, fresh) };
   }
