@@ -47,12 +47,6 @@ const samePage = (a: PricePage, b: PricePage) =>
 
 export type PriceWindowSource = 'held' | 'events' | 'table';
 
-/** Which pools a window holds: every pool, one instance type's, one zone's, or one pool. */
-export interface PoolFilter {
-  instance_type?: string | undefined;
-  availability_zone?: string | undefined;
-}
-
 /**
  * The dashboard's price series, answered from a held window while it is current. Sound for
  * the same reasons as the held instance list (seq-stamped-cache.ts): the client's latest event
@@ -81,8 +75,7 @@ export class HeldPriceSeries {
   }
 
   /**
-   * The page's JSON bytes for the window from `since` (every pool, or those of one instance
-   * type, one zone or both, after
+   * The page's JSON bytes for the window from `since` (every pool, or one instance type's, after
    * `after`), or undefined for the one page a held window does not serve: a single pool with
    * more points than a page (the caller reads its newest points).
    */
@@ -90,25 +83,19 @@ export class HeldPriceSeries {
     clientId: string,
     hours: number,
     since: Date,
-    filter: PoolFilter,
+    type: string | undefined,
     after: PoolRef | undefined,
     readOndemand: () => Promise<ReadonlyMap<string, number>>,
   ): Promise<Buffer | undefined> {
     const db = this.ctx.db.kysely;
-    const key = [
-      clientId,
-      hours,
-      filter.instance_type ?? '',
-      filter.availability_zone ?? '',
-      after ? poolKey(after) : '',
-    ].join('\u0001');
+    const key = [clientId, hours, type ?? '', after ? poolKey(after) : ''].join('\u0001');
     // The probe first and alone: whatever is read after it is at least as new.
     const [seq, od] = await Promise.all([latestClientEventSeq(db, clientId), readOndemand()]);
     const sinceIso = since.toISOString();
     let from: PriceWindowSource = 'held';
     let held = this.held.get(key);
     if (held && held.seq !== seq) {
-      held = await this.forward(clientId, held, seq, filter, after);
+      held = await this.forward(clientId, held, seq, type, after);
       from = 'events';
     }
     let page = held && pageOf(held.window, sinceIso, PRICE_POINTS_CAP);
@@ -118,7 +105,7 @@ export class HeldPriceSeries {
         db,
         clientId,
         since,
-        { ...filter, ...(after ? { after } : {}) },
+        { instance_type: type, ...(after ? { after } : {}) },
         READ_ROWS,
       );
       held = { seq, builtAt: this.ctx.now().getTime(), window: windowOf(sinceIso, rows, READ_ROWS) };
@@ -147,7 +134,7 @@ export class HeldPriceSeries {
     clientId: string,
     held: Held,
     seq: number,
-    filter: PoolFilter,
+    type: string | undefined,
     after: PoolRef | undefined,
   ): Promise<Held | undefined> {
     const db = this.ctx.db.kysely;
@@ -155,9 +142,7 @@ export class HeldPriceSeries {
     const events = await readClientEventsAfter(db, clientId, held.seq, FORWARD_EVENTS_MAX + 1);
     if (events.length > FORWARD_EVENTS_MAX) return undefined;
     const changed = poolsChangedBy(events.filter((e) => e.seq <= seq))?.filter(
-      (p) =>
-        (filter.instance_type === undefined || p.instance_type === filter.instance_type) &&
-        (filter.availability_zone === undefined || p.availability_zone === filter.availability_zone),
+      (p) => type === undefined || p.instance_type === type,
     );
     if (!changed) return undefined;
     const { window } = held;

@@ -24,8 +24,8 @@ export class InsightService {
   }
 
   /**
-   * The price page's JSON: from a held window (held-price-series.ts) when the staging
-   * retention cannot shorten the window, otherwise read.
+   * The price page's JSON: from a held window (held-price-series.ts) for every pool or one
+   * instance type's over a window the staging retention cannot shorten, otherwise read.
    */
   async pricesJson(
     clientId: string,
@@ -34,10 +34,9 @@ export class InsightService {
     az?: string,
     after?: PoolRef,
   ): Promise<Buffer> {
-    if (this.held.holds(hours)) {
+    if (az === undefined && this.held.holds(hours)) {
       const since = new Date(this.ctx.now().getTime() - hours * 3_600_000);
-      const filter = { instance_type: type, availability_zone: az };
-      const json = await this.held.page(clientId, hours, since, filter, after, () => this.ondemandPrices());
+      const json = await this.held.page(clientId, hours, since, type, after, () => this.ondemandPrices());
       if (json !== undefined) return json;
     }
     return Buffer.from(JSON.stringify(await this.prices(clientId, hours, type, az, after)));
@@ -58,11 +57,7 @@ export class InsightService {
     const k = this.ctx.db.kysely;
     const since = new Date(this.ctx.now().getTime() - hours * 3_600_000);
     const filter = { instance_type: type, availability_zone: az, ...(after ? { after } : {}) };
-    // The on-demand list is read beside the points, not after them.
-    let [rows, od] = await Promise.all([
-      listPricePoints(k, clientId, since, filter, PRICE_POINTS_CAP + 1),
-      this.ondemandPrices(),
-    ]);
+    let rows = await listPricePoints(k, clientId, since, filter, PRICE_POINTS_CAP + 1);
     let truncated = false;
     let next: PoolRef | null = null;
     if (rows.length > PRICE_POINTS_CAP) {
@@ -81,6 +76,7 @@ export class InsightService {
         next = { instance_type: last.instance_type, availability_zone: last.availability_zone };
       }
     }
+    const od = await this.ondemandPrices();
     const pools = new Map<string, PriceResponse['pools'][number]>();
     for (const r of rows) {
       const key = poolKey(r.instance_type, r.availability_zone);
