@@ -5,7 +5,7 @@ import { assertNever } from './errors.ts';
  * A client's price series over a time window, held so that the dashboard's next read of the
  * same window answers from memory: the window only moves forward in time (points leave at
  * its start) and new points arrive only with a PRICE_UPDATED event naming their pool. Pure:
- * the service (insight-service.ts) reads the rows and the events; this decides the page.
+ * the service (held-price-series.ts) reads the rows and the events; this decides the page.
  *
  * Pools are in the order the database walks them, (instance type, zone) under the database's
  * collation, which JavaScript's string order need not match: nothing here compares two pools
@@ -26,7 +26,7 @@ export interface PoolRef {
   availability_zone: string;
 }
 
-/** One pool's whole window from `since`: its times ascending and each point's JSON in one string. */
+/** One pool's whole window from `since`: its times ascending and its points' JSON as one buffer. */
 export interface HeldPool extends PoolRef {
   /** The region of its first point (or its zone without the letter), as the answer shows it. */
   region: string;
