@@ -18,6 +18,7 @@ import { countPoolsBetween, listPoolWindows, listPricePoints } from '../reposito
 import { ByteBoundedLru } from './byte-bounded-lru.ts';
 import type { ServiceContext } from './context.ts';
 import { STAGING_RETENTION_MS } from './price-consolidation.ts';
+import { FORWARD_EVENTS_MAX, forwardForMs } from './seq-stamped-cache.ts';
 
 /** Room for the held windows of the busiest tenants (a 5,000-point page holds ~0.5 MB). */
 const HELD_WINDOWS_BYTES = 64 * 1024 * 1024;
@@ -26,10 +27,6 @@ const HELD_WINDOWS_BYTES = 64 * 1024 * 1024;
  * its start (a 24 h window loses ~4% an hour) still leave a whole page to answer from.
  */
 const READ_ROWS = PRICE_POINTS_CAP + PRICE_POINTS_CAP / 4 + 1;
-/** More events than this since the held window: read it again rather than look through them. */
-const FORWARD_EVENTS_MAX = 2_000;
-/** Held at most this long after its read (and half the event retention): events must not have been purged. */
-const FORWARD_FOR_MS = 3_600_000;
 
 interface Held {
   /** The client's latest event seq when the window was last known current. */
@@ -66,7 +63,7 @@ export class HeldPriceSeries {
     /** Counts each answer by where it came from (a Prometheus counter). */
     private readonly answered: (from: PriceWindowSource) => void = () => {},
   ) {
-    this.forwardForMs = Math.min(FORWARD_FOR_MS, ctx.timings.eventRetentionMs / 2);
+    this.forwardForMs = forwardForMs(ctx.timings.eventRetentionMs);
   }
 
   /** Whether a window of `hours` can be held: none of its points may be deleted without an event. */

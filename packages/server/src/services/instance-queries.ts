@@ -12,18 +12,10 @@ import { getInstance, listActiveInstances, listTerminatedInstances } from '../re
 import { listLifecycleEvents } from '../repositories/lifecycle-events.ts';
 import { isoRowToInstanceJson, toInstanceJson } from '../views/instance.ts';
 import type { ServiceContext } from './context.ts';
-import { SeqStampedCache } from './seq-stamped-cache.ts';
+import { FORWARD_EVENTS_MAX, forwardForMs, SeqStampedCache } from './seq-stamped-cache.ts';
 
 /** Room for the serialized active lists of the busiest tenants (10,000 instances ~ 0.9 MB). */
 const ACTIVE_LIST_CACHE_BYTES = 64 * 1024 * 1024;
-/** More events than this since the held list: read the list again rather than replay them. */
-const FORWARD_EVENTS_MAX = 2_000;
-/**
- * A held list is brought forward by events for at most this long after it was read from the
- * table (and at most half the event retention): events older than the retention are deleted,
- * and a list must never be brought forward across a gap.
- */
-const FORWARD_FOR_MS = 3_600_000;
 
 /** The dashboard's reads of a client's instances (read models: repositories in, views out). */
 export class InstanceQueries {
@@ -38,7 +30,7 @@ export class InstanceQueries {
     cacheBytes = ACTIVE_LIST_CACHE_BYTES,
   ) {
     this.activeCache = new SeqStampedCache(cacheBytes);
-    this.forwardForMs = Math.min(FORWARD_FOR_MS, ctx.timings.eventRetentionMs / 2);
+    this.forwardForMs = forwardForMs(ctx.timings.eventRetentionMs);
   }
 
   /** Instances not TERMINATED (timestamps come as ISO text: no Date per row). */

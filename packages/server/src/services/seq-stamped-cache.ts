@@ -1,5 +1,17 @@
 import { ByteBoundedLru } from './byte-bounded-lru.ts';
 
+/** More events than this since a held answer: read it again rather than look through them. */
+export const FORWARD_EVENTS_MAX = 2_000;
+
+/**
+ * How long after its read from the table a held answer may be brought forward by events: an
+ * hour, and at most half the event retention — events older than the retention are deleted,
+ * and an answer must never be brought forward across a gap.
+ */
+export function forwardForMs(eventRetentionMs: number): number {
+  return Math.min(3_600_000, eventRetentionMs / 2);
+}
+
 /** An answer held with its stamp. */
 export interface Stamped<M> {
   seq: number;
