@@ -18,8 +18,6 @@ export interface Stamped<M> {
   /** What the answer was rendered from, for a build that brings it forward instead of reading it all. */
   model: M;
   body: Buffer;
-  /** What it holds in memory: the body plus the model's own estimate of itself. */
-  bytes: number;
 }
 
 /**
@@ -68,8 +66,8 @@ export class SeqStampedCache<M = unknown> {
     const built = await build(held && held.seq < seq ? held : undefined);
     // Encoded once here (if it is text), not at every send of a 1 MB answer.
     const body = typeof built.body === 'string' ? Buffer.from(built.body) : built.body;
-    const bytes = body.byteLength + (built.modelBytes ?? 0);
-    this.entries.set(key, { seq, model: built.model, body, bytes }, bytes);
+    // What it holds in memory: the body plus the model's own estimate of itself.
+    this.entries.set(key, { seq, model: built.model, body }, body.byteLength + (built.modelBytes ?? 0));
     return body;
   }
 
