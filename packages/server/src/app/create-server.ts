@@ -116,7 +116,7 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx, (from) => metrics.priceSeriesAnswers.inc({ from }));
   const instances = new InstanceQueries(ctx, (from) => metrics.instanceListAnswers.inc({ from }));
-  const rollup = new SavingsRollup(ctx);
+  const rollup = new SavingsRollup(ctx, (from) => metrics.savingsStoredParts.inc({ from }));
   const savings = new SavingsService(
     ctx,
     {

@@ -261,6 +261,8 @@ export interface SavingsHoursTable {
   computed_at: Timestamp;
   /** The hour's agents have their rows (savings_agent_hours; false only before migration 012). */
   per_agent: Generated<boolean>;
+  /** Numbered from a sequence when stored (migration 015): a later store numbers higher. */
+  stored_seq: Generated<string>;
 }
 
 /** One agent's share of a stored client hour (migration 012). */

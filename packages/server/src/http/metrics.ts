@@ -47,6 +47,12 @@ export function createMetrics() {
       labelNames: ['from'] as const,
       registers: [registry],
     }),
+    savingsStoredParts: new Counter({
+      name: 'spot_savings_stored_parts_total',
+      help: "Savings windows' stored parts (stored hours, raw hour before them): from=held (the rollup changed nothing), read (read again)",
+      labelNames: ['from'] as const,
+      registers: [registry],
+    }),
     sseConnections: new Gauge({
       name: 'spot_sse_connections',
       help: 'Open SSE connections',

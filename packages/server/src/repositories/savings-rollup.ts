@@ -87,6 +87,29 @@ export async function listMissingHours(
 }
 
 /**
+ * What stands stored of [from, to), as one string: how many hours, how many with agent rows,
+ * and the highest number a store gave them (migration 015). Stored hours change only by being
+ * removed (migration 010's triggers, whenever an input of theirs changes) and stored again,
+ * or by losing their agent rows (pruneAgentRows). A removal lowers the count; a store numbers
+ * above every hour stored before it, so it raises the highest number: an unchanged stamp
+ * means every hour of the span, and every raw input of a stored hour, is as it was.
+ * `first` is the span's earliest stored hour (epoch ms), or null when none is.
+ */
+export async function storedSpanStamp(
+  db: Executor,
+  clientId: string,
+  from: Date,
+  to: Date,
+): Promise<{ stamp: string; first: number | null }> {
+  const r = await sql<{ n: number; a: number; top: string | null; first: number | null }>`
+    SELECT count(*)::int AS n, count(*) FILTER (WHERE per_agent)::int AS a, max(stored_seq)::text AS top,
+      ${epochMs<number | null>(sql`min(hour)`)} AS first
+    FROM savings_hours WHERE client_id = ${clientId} AND hour >= ${from} AND hour < ${to}`.execute(db);
+  const row = r.rows[0]!;
+  return { stamp: `${row.n}/${row.a}/${row.top ?? 0}`, first: row.first };
+}
+
+/**
  * Stored hours in [from, to), oldest first, without their unknowns; those come summed over the
  * whole span (what a window reports is their sum), from the running totals at the span's last
  * stored hour less those before it (domain/unknown-totals.ts): two rows however long the span.

@@ -17,11 +17,16 @@ import {
   listMissingHours,
   listStoredHours,
   pruneInvalidations,
+  storedSpanStamp,
   storeHours,
   tryRollupStepLock,
 } from '../repositories/savings-rollup.ts';
 import type { ServiceContext } from './context.ts';
-import { loadSpans, type SpanRuns } from './savings-window.ts';
+import { HeldStoredSavings } from './held-stored-savings.ts';
+import { loadSpans, type SpanRuns, spanFrom } from './savings-window.ts';
+
+type StoredHours = Awaited<ReturnType<typeof listStoredHours>>;
+type AgentSpanSums = Awaited<ReturnType<typeof agentSumsOfSpan>>;
 
 const HOUR = 3_600_000;
 /** The longest savings window the API allows (SavingsQuery: 2,160 hours). */
@@ -36,6 +41,8 @@ export const ROLLUP_SETTLE_MS = 10 * 60_000;
 const CHUNK_HOURS = 24;
 /** Hours one client's step computes before it stores them and lets the others go on. */
 const HOURS_PER_STEP = 720;
+/** Rough size in memory of a stored hour or an agent's sums, for the held windows' budget. */
+const ROW_BYTES = 240;
 /** A window with more holes than this is computed whole rather than hole by hole. */
 const MAX_GAPS = 6;
 
@@ -55,6 +62,7 @@ export interface AgentWindow {
 interface StoredRead<T> {
   read: (from: Date, to: Date) => Promise<T>;
   hoursOf: (stored: T) => readonly number[];
+  held: HeldStoredSavings<T>;
 }
 
 /**
@@ -64,7 +72,21 @@ interface StoredRead<T> {
  * remove them; this job computes them again).
  */
 export class SavingsRollup {
-  constructor(private readonly ctx: ServiceContext) {}
+  /** Windows' stored parts between reads (see split), one kind per answer. */
+  private readonly heldHours = new HeldStoredSavings<StoredHours>(
+    (s) => (s.hours.length + s.unknownOndemand.length + s.unknownSpotPrice.length) * ROW_BYTES,
+  );
+  private readonly heldAgentSums = new HeldStoredSavings<AgentSpanSums>((s) => {
+    let rows = s.hours.length;
+    for (const a of s.sums.values()) rows += 1 + a.unknown_ondemand.length + a.unknown_spot_price.length;
+    return rows * ROW_BYTES;
+  });
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** Told where each window's stored part came from (the metric). */
+    private readonly answered: (from: 'held' | 'read') => void = () => {},
+  ) {}
 
   /** The clients the job visits. */
   clients(tx: Tx): Promise<string[]> {
@@ -113,6 +135,7 @@ export class SavingsRollup {
     const { stored, spans } = await this.split(db, clientId, since, now, {
       read: (from, to) => listStoredHours(db, clientId, from, to),
       hoursOf: (r) => r.hours.map((h) => h.hour),
+      held: this.heldHours,
     });
     const parts: HourSummary[] = [];
     if (stored && stored.hours.length > 0) {
@@ -137,6 +160,7 @@ export class SavingsRollup {
     const { stored, spans } = await this.split(db, clientId, since, now, {
       read: (from, to) => agentSumsOfSpan(db, clientId, from, to),
       hoursOf: (r) => r.hours,
+      held: this.heldAgentSums,
     });
     return { stored: stored?.sums ?? new Map(), spans };
   }
@@ -145,10 +169,12 @@ export class SavingsRollup {
    * Splits [since, now) into its stored hours (read with `stored`) and the spans around them,
    * read from the raw tables. Null `stored` when the window is computed whole (too many holes).
    *
-   * The raw reads of the edges a window usually has (its partial first hour, and the hours
-   * since the job last stored one) start together with the read of the stored hours rather
-   * than after it: that saves the answer a round of queries. An edge that turns out otherwise
-   * (the job behind, a change that removed recent hours) is read once the stored hours are known.
+   * The hours since the job last stored one are live: read from the raw tables every time,
+   * starting at once. The rest changes only with the rollup, so it is held (`stored.held`):
+   * the stored hours, and the raw hour before the first of them, from which the window's
+   * partial first hour is cut. A stamp of the stored span, read before anything it vouches
+   * for, says whether the held part still stands; a change between the stamp and the reads
+   * moves the next stamp, so nothing read is kept under a stamp older than itself.
    */
   private async split<T>(
     db: Executor,
@@ -163,24 +189,37 @@ export class SavingsRollup {
     const lastFull = Math.floor(nowMs / HOUR) * HOUR;
     const ondemand = listOndemandPrices(db);
     ondemand.catch(() => {}); // its failure reaches the answer through the spans that read it
-    const read = (spans: Array<[number, number]>) =>
-      loadSpans(
-        db,
-        clientId,
-        spans.map(([from, to]) => ({ since: new Date(from), now: new Date(to) })),
-        { ondemand },
-      );
-    const expected: Array<[number, number]> = [];
-    if (lastFull > firstFull) {
-      if (sinceMs < firstFull) expected.push([sinceMs, firstFull]);
-      const settled = Math.floor((nowMs - ROLLUP_SETTLE_MS) / HOUR) * HOUR;
-      expected.push([Math.max(firstFull, Math.min(lastFull, settled)), nowMs]);
-    }
-    const early = read(expected);
-    early.catch(() => {}); // awaited below when the window has these edges
+    const read = async (spans: ReadonlyArray<readonly [number, number]>) =>
+      spans.length === 0
+        ? []
+        : loadSpans(
+            db,
+            clientId,
+            spans.map(([from, to]) => ({ since: new Date(from), now: new Date(to) })),
+            { ondemand },
+          );
+    // A window within an hour or two has no whole hour to store.
+    if (lastFull <= firstFull) return { stored: null, spans: await read([[sinceMs, nowMs]]) };
+    const settled = Math.floor((nowMs - ROLLUP_SETTLE_MS) / HOUR) * HOUR;
+    const live = [Math.max(firstFull, Math.min(lastFull, settled)), nowMs] as const;
+    const early = read([live]);
+    early.catch(() => {}); // awaited below when the window has this span
     try {
-      let got: T | null =
-        lastFull > firstFull ? await stored.read(new Date(firstFull), new Date(lastFull)) : null;
+      const firstHour = firstFull - HOUR;
+      const { stamp, first } = await storedSpanStamp(db, clientId, new Date(firstHour), new Date(lastFull));
+      let held = stored.held.get(clientId, firstFull, lastFull, stamp);
+      this.answered(held ? 'held' : 'read');
+      if (!held) {
+        // The hour before the first full one is held only when stored: its inputs are then
+        // watched by the stamp (a raw hour that is not stored may still be changing).
+        const [got, raw] = await Promise.all([
+          stored.read(new Date(firstFull), new Date(lastFull)),
+          first === firstHour ? read([[firstHour, firstFull]]).then(([s]) => s!) : null,
+        ]);
+        held = { stamp, stored: got, firstHour: raw };
+        stored.held.set(clientId, firstFull, lastFull, held);
+      }
+      let got: T | null = held.stored;
       let gaps: Array<[number, number]> = [];
       let cursor = sinceMs;
       for (const h of got ? stored.hoursOf(got) : []) {
@@ -192,19 +231,19 @@ export class SavingsRollup {
         got = null;
         gaps = [[sinceMs, nowMs]];
       }
-      // The edges read early that the window has, and one read for any others.
-      const key = ([from, to]: [number, number]) => `${from}-${to}`;
-      const earlyIndex = new Map(expected.map((g, k) => [key(g), k]));
-      const others = gaps.filter((g) => !earlyIndex.has(key(g)));
+      const isLive = ([from, to]: [number, number]) => from === live[0] && to === live[1];
+      const cut = held.firstHour;
+      const isCut = ([from, to]: [number, number]) => cut !== null && from === sinceMs && to === firstFull;
+      const others = gaps.filter((g) => !isLive(g) && !isCut(g));
       const [fromEarly, late] = await Promise.all([early, read(others)]);
+      const key = ([from, to]: [number, number]) => `${from}-${to}`;
       const lateOf = new Map(others.map((g, k) => [key(g), late[k]!]));
-      const spans = gaps.map((g) => {
-        const k = earlyIndex.get(key(g));
-        return k === undefined ? lateOf.get(key(g))! : fromEarly[k]!;
-      });
+      const spans = gaps.map((g) =>
+        isCut(g) ? spanFrom(cut!, sinceMs) : isLive(g) ? fromEarly[0]! : lateOf.get(key(g))!,
+      );
       return { stored: got, spans };
     } finally {
-      // Read early for edges the window may not have: waited for, so its connection is back.
+      // Read early for a span the window may not have: waited for, so its connection is back.
       await early.catch(() => {});
     }
   }

@@ -95,6 +95,25 @@ export async function loadSpans(
   return out;
 }
 
+/**
+ * The part of a span read earlier that starts at `since` (inside it): its runs clipped to start
+ * there, those that ended before it left out. The price map is the span's own: points before
+ * `since` do not change a cost from `since` on (the last one at or before it is the price in
+ * force; domain/savings.ts), and keeping the map keeps its built integrals.
+ */
+export function spanFrom(span: SpanRuns, since: number): SpanRuns {
+  const out: SpanRuns = { rows: [], runs: [], runOf: new Map(), prices: span.prices };
+  span.rows.forEach((row, i) => {
+    const run = span.runs[i]!;
+    if (run.end <= since) return;
+    const clipped = run.start >= since ? run : { ...run, start: since };
+    out.rows.push(row);
+    out.runs.push(clipped);
+    out.runOf.set(row.id, clipped);
+  });
+  return out;
+}
+
 /** Reads one span with its switches, the launches' boot time and the replica periods' switches. */
 export async function loadSpan(
   db: Executor,

@@ -12,6 +12,7 @@ import * as m011 from './011_savings_unknown_totals.ts';
 import * as m012 from './012_savings_agent_hours.ts';
 import * as m013 from './013_agents_hot_heartbeats.ts';
 import * as m014 from './014_live_instances_per_agent.ts';
+import * as m015 from './015_savings_hours_stored_seq.ts';
 
 /** Versioned migrations in order. Names sort lexically; never rename or edit a landed one. */
 export const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '012_savings_agent_hours': m012,
   '013_agents_hot_heartbeats': m013,
   '014_live_instances_per_agent': m014,
+  '015_savings_hours_stored_seq': m015,
 };
 
 export const migrationProvider: MigrationProvider = {
