@@ -127,14 +127,16 @@ export async function listSwitchesInWindow(db: Executor, clientId: string, since
 /** Switches that promoted or launched these instances, whenever they ran (replica periods). */
 export async function listSwitchesTargeting(db: Executor, clientId: string, instanceIds: readonly string[]) {
   if (instanceIds.length === 0) return [];
-  return db
-    .selectFrom('switches')
-    .select(['to_instance_id', 'target_launched_by_switch', 'status', 'completed_at'])
-    .where('client_id', '=', clientId)
-    // One array parameter: a window's thousands of ids as an IN list cost more to bind and
-    // plan than the lookup itself.
-    .where(sql<boolean>`to_instance_id = ANY(${instanceIds}::uuid[])`)
-    .execute();
+  return (
+    db
+      .selectFrom('switches')
+      .select(['to_instance_id', 'target_launched_by_switch', 'status', 'completed_at'])
+      .where('client_id', '=', clientId)
+      // One array parameter: a window's thousands of ids as an IN list cost more to bind and
+      // plan than the lookup itself.
+      .where(sql<boolean>`to_instance_id = ANY(${instanceIds}::uuid[])`)
+      .execute()
+  );
 }
 
 /** Measured launch times (request → confirmed) of the client's latest launches. */
