@@ -116,7 +116,10 @@ export async function createServer(config: Config, options: CreateOptions = {}):
   const eventbridge = new EventBridgeService(ctx, notices, lifecycle);
   const insights = new InsightService(ctx, (from) => metrics.priceSeriesAnswers.inc({ from }));
   const instances = new InstanceQueries(ctx, (from) => metrics.instanceListAnswers.inc({ from }));
-  const rollup = new SavingsRollup(ctx, (from) => metrics.savingsStoredParts.inc({ from }));
+  const rollup = new SavingsRollup(ctx, {
+    stored: (from) => metrics.savingsStoredParts.inc({ from }),
+    live: (from) => metrics.savingsLiveSpans.inc({ from }),
+  });
   const savings = new SavingsService(
     ctx,
     {

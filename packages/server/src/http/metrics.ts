@@ -53,6 +53,12 @@ export function createMetrics() {
       labelNames: ['from'] as const,
       registers: [registry],
     }),
+    savingsLiveSpans: new Counter({
+      name: 'spot_savings_live_spans_total',
+      help: "Savings windows' hours since the last stored one: from=held (nothing changed), events (changed runs or pools read again), table (read again)",
+      labelNames: ['from'] as const,
+      registers: [registry],
+    }),
     sseConnections: new Gauge({
       name: 'spot_sse_connections',
       help: 'Open SSE connections',

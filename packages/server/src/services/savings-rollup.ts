@@ -22,8 +22,10 @@ import {
   tryRollupStepLock,
 } from '../repositories/savings-rollup.ts';
 import type { ServiceContext } from './context.ts';
+import { HeldLiveSpans, type LiveSpanSource } from './held-live-spans.ts';
 import { HeldStoredSavings } from './held-stored-savings.ts';
 import { loadSpans, type SpanRuns, spanFrom } from './savings-window.ts';
+import { forwardForMs } from './seq-stamped-cache.ts';
 
 type StoredHours = Awaited<ReturnType<typeof listStoredHours>>;
 type AgentSpanSums = Awaited<ReturnType<typeof agentSumsOfSpan>>;
@@ -41,6 +43,8 @@ export const ROLLUP_SETTLE_MS = 10 * 60_000;
 const CHUNK_HOURS = 24;
 /** Hours one client's step computes before it stores them and lets the others go on. */
 const HOURS_PER_STEP = 720;
+/** The longest span after the last stored hour held between answers (a job far behind reads it). */
+const LIVE_MAX_MS = 24 * HOUR;
 /** Rough size in memory of a stored hour or an agent's sums, for the held windows' budget. */
 const ROW_BYTES = 240;
 /** A window with more holes than this is computed whole rather than hole by hole. */
@@ -82,11 +86,22 @@ export class SavingsRollup {
     return rows * ROW_BYTES;
   });
 
+  /** The hours since the last stored one, per client (see HeldLiveSpans). */
+  private readonly live: HeldLiveSpans;
+  /** Told where each window's stored part came from (the metric). */
+  private readonly answered: (from: 'held' | 'read') => void;
+
   constructor(
     private readonly ctx: ServiceContext,
-    /** Told where each window's stored part came from (the metric). */
-    private readonly answered: (from: 'held' | 'read') => void = () => {},
-  ) {}
+    /** Where each window's parts came from (the metrics). */
+    answered: {
+      stored?: (from: 'held' | 'read') => void;
+      live?: (from: LiveSpanSource) => void;
+    } = {},
+  ) {
+    this.answered = answered.stored ?? (() => {});
+    this.live = new HeldLiveSpans(() => ctx.now(), forwardForMs(ctx.timings.eventRetentionMs), answered.live);
+  }
 
   /** The clients the job visits. */
   clients(tx: Tx): Promise<string[]> {
@@ -169,8 +184,9 @@ export class SavingsRollup {
    * Splits [since, now) into its stored hours (read with `stored`) and the spans around them,
    * read from the raw tables. Null `stored` when the window is computed whole (too many holes).
    *
-   * The hours since the job last stored one are live: read from the raw tables every time,
-   * starting at once. The rest changes only with the rollup, so it is held (`stored.held`):
+   * The hours since the job last stored one are live: held by the client's event seq
+   * (HeldLiveSpans), asked for at once. The rest changes only with the rollup, so it is held
+   * (`stored.held`):
    * the stored hours, and the raw hour before the first of them, from which the window's
    * partial first hour is cut. A stamp of the stored span, read before anything it vouches
    * for, says whether the held part still stands; a change between the stamp and the reads
@@ -202,7 +218,7 @@ export class SavingsRollup {
     if (lastFull <= firstFull) return { stored: null, spans: await read([[sinceMs, nowMs]]) };
     const settled = Math.floor((nowMs - ROLLUP_SETTLE_MS) / HOUR) * HOUR;
     const live = [Math.max(firstFull, Math.min(lastFull, settled)), nowMs] as const;
-    const early = read([live]);
+    const early = this.live.span(db, clientId, live[0], nowMs, ondemand).then((span) => [span]);
     early.catch(() => {}); // awaited below when the window has this span
     try {
       const firstHour = firstFull - HOUR;
@@ -234,12 +250,25 @@ export class SavingsRollup {
       const isLive = ([from, to]: [number, number]) => from === live[0] && to === live[1];
       const cut = held.firstHour;
       const isCut = ([from, to]: [number, number]) => cut !== null && from === sinceMs && to === firstFull;
-      const others = gaps.filter((g) => !isLive(g) && !isCut(g));
-      const [fromEarly, late] = await Promise.all([early, read(others)]);
+      // The span after the last stored hour when it is not the one asked for early (the job is
+      // behind, or a change removed recent hours): held too, from its own hour on.
+      const last = gaps[gaps.length - 1]!;
+      const lateLive =
+        !isLive(last) && got !== null && last[0] % HOUR === 0 && nowMs - last[0] <= LIVE_MAX_MS
+          ? this.live.span(db, clientId, last[0], nowMs, ondemand)
+          : undefined;
+      const others = gaps.filter((g) => !isLive(g) && !isCut(g) && !(lateLive && g === last));
+      const [fromEarly, late, lastSpan] = await Promise.all([early, read(others), lateLive]);
       const key = ([from, to]: [number, number]) => `${from}-${to}`;
       const lateOf = new Map(others.map((g, k) => [key(g), late[k]!]));
       const spans = gaps.map((g) =>
-        isCut(g) ? spanFrom(cut!, sinceMs) : isLive(g) ? fromEarly[0]! : lateOf.get(key(g))!,
+        isCut(g)
+          ? spanFrom(cut!, sinceMs)
+          : isLive(g)
+            ? fromEarly[0]!
+            : lateLive && g === last
+              ? lastSpan!
+              : lateOf.get(key(g))!,
       );
       return { stored: got, spans };
     } finally {

@@ -22,6 +22,7 @@ export interface SavingsSpan extends TimeSpan {
 
 /** The runs and prices of a span, read from the raw tables. */
 export interface SpanRuns {
+  /** rows[i] is the row of runs[i]. */
   rows: RunRow[];
   /** The runs clipped to the span; one still going runs until the span's end. */
   runs: RunInterval[];
@@ -52,47 +53,71 @@ export async function loadSpans(
     listRunsInSpans(db, clientId, spans, opts.agentId),
     opts.ondemand ?? listOndemandPrices(db),
   ]);
-  const out: SpanRuns[] = spans.map(() => ({ rows: [], runs: [], runOf: new Map(), prices: new Map() }));
+  const out: SpanRuns[] = [];
   const wanted: Array<PoolId & { span: number }> = [];
   spans.forEach((w, k) => {
-    const sinceMs = w.since.getTime();
-    const nowMs = w.now.getTime();
-    const span = out[k]!;
-    const pools = new Map<string, PoolId>();
-    for (const r of rows) {
-      if (!r.availability_zone) continue;
-      const end = r.terminated ?? Number.POSITIVE_INFINITY;
-      if (r.launched >= nowMs || end <= sinceMs) continue; // it ran in another span
-      const region = r.region ?? r.availability_zone.slice(0, -1);
-      const market = r.market === 'on-demand' ? 'on-demand' : 'spot';
-      const run: RunInterval = {
-        agentId: r.agent_id,
-        pool: poolKey(r.instance_type, r.availability_zone),
-        instanceType: r.instance_type,
-        region,
-        availabilityZone: r.availability_zone,
-        start: Math.max(sinceMs, r.launched),
-        end: Math.min(nowMs, end),
-        ondemandPrice: od.get(`${region}|${r.instance_type}`) ?? null,
-        market,
-      };
-      span.rows.push(r);
-      span.runs.push(run);
-      span.runOf.set(r.id, run);
-      if (market === 'spot')
-        pools.set(run.pool, { instance_type: r.instance_type, availability_zone: r.availability_zone });
-    }
-    for (const p of pools.values()) wanted.push({ ...p, span: k });
+    const { span, pools } = runsOfSpan(rows, w.since.getTime(), w.now.getTime(), od);
+    out.push(span);
+    for (const p of pools) wanted.push({ ...p, span: k });
   });
-  for (const p of await listPricePointsForSpans(db, clientId, wanted, spans)) {
-    const prices = out[p.span]!.prices;
+  const points = await listPricePointsForSpans(db, clientId, wanted, spans);
+  out.forEach((span, k) => {
+    span.prices = pricesOf(points.filter((p) => p.span === k));
+  });
+  return out;
+}
+
+/**
+ * A span's runs from rows read for it or for more (pure): those that ran in [since, now),
+ * clipped to it, and the spot pools whose prices they need. The span's price map is empty.
+ */
+export function runsOfSpan(
+  rows: readonly RunRow[],
+  sinceMs: number,
+  nowMs: number,
+  od: ReadonlyMap<string, number>,
+): { span: SpanRuns; pools: PoolId[] } {
+  const span: SpanRuns = { rows: [], runs: [], runOf: new Map(), prices: new Map() };
+  const pools = new Map<string, PoolId>();
+  for (const r of rows) {
+    if (!r.availability_zone) continue;
+    const end = r.terminated ?? Number.POSITIVE_INFINITY;
+    if (r.launched >= nowMs || end <= sinceMs) continue; // it ran in another span
+    const region = r.region ?? r.availability_zone.slice(0, -1);
+    const market = r.market === 'on-demand' ? 'on-demand' : 'spot';
+    const run: RunInterval = {
+      agentId: r.agent_id,
+      pool: poolKey(r.instance_type, r.availability_zone),
+      instanceType: r.instance_type,
+      region,
+      availabilityZone: r.availability_zone,
+      start: Math.max(sinceMs, r.launched),
+      end: Math.min(nowMs, end),
+      ondemandPrice: od.get(`${region}|${r.instance_type}`) ?? null,
+      market,
+    };
+    span.rows.push(r);
+    span.runs.push(run);
+    span.runOf.set(r.id, run);
+    if (market === 'spot')
+      pools.set(run.pool, { instance_type: r.instance_type, availability_zone: r.availability_zone });
+  }
+  return { span, pools: [...pools.values()] };
+}
+
+/** Price rows as each pool's points in time order. */
+export function pricesOf(
+  rows: ReadonlyArray<PoolId & { t: number; spot_price: number }>,
+): Map<string, PricePoint[]> {
+  const prices = new Map<string, PricePoint[]>();
+  for (const p of rows) {
     const key = poolKey(p.instance_type, p.availability_zone);
     const list = prices.get(key);
     if (list) list.push({ t: p.t, price: p.spot_price });
     else prices.set(key, [{ t: p.t, price: p.spot_price }]);
   }
-  for (const span of out) for (const list of span.prices.values()) list.sort((a, b) => a.t - b.t);
-  return out;
+  for (const list of prices.values()) list.sort((a, b) => a.t - b.t);
+  return prices;
 }
 
 /**

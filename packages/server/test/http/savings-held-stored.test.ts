@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJobOnce } from '../../src/jobs/catalog.ts';
 import { SavingsRollup } from '../../src/services/savings-rollup.ts';
 import { SavingsService } from '../../src/services/savings-service.ts';
-import { confirmedRun, fixedClock, spotPrice } from '../support/savings-fleet.ts';
+import { confirmedRun, fixedClock, spotPrice, terminationConfirmed } from '../support/savings-fleet.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 // A savings window holds its stored part (stored hours, and the raw hour before the first of
@@ -28,6 +28,29 @@ afterAll(async () => {
 const rollAll = async () => {
   while (((await runJobOnce('savings-rollup', t.server.jobDeps)) ?? 0) > 0);
 };
+
+/**
+ * A window's fleet and per-agent answers read with nothing held and nothing stored: by fresh
+ * services in a transaction that drops the client's stored hours and is rolled back, so
+ * every answer is computed from the raw tables.
+ */
+async function fromRaw(clientId: string, hours: number): Promise<unknown[]> {
+  const ctx = t.server.ctx;
+  let out: unknown[] = [];
+  await t.db.kysely
+    .transaction()
+    .execute(async (trx) => {
+      await trx.deleteFrom('savings_hours').where('client_id', '=', clientId).execute();
+      const raw = { ...ctx, db: { ...ctx.db, kysely: trx } };
+      const svc = new SavingsService(raw, SETTINGS, new SavingsRollup(raw));
+      out = [await svc.fleet(clientId, hours), await svc.agents(clientId, hours)];
+      throw new Rollback();
+    })
+    .catch((e: unknown) => {
+      if (!(e instanceof Rollback)) throw e;
+    });
+  return out;
+}
 
 describe('held stored parts of savings windows', () => {
   it('answer as a fresh read through time passing, late prices, late terminations and hours stored again', async () => {
@@ -55,33 +78,17 @@ describe('held stored parts of savings windows', () => {
 
     const answers: Array<'held' | 'read'> = [];
     const ctx = t.server.ctx;
-    const held = new SavingsService(ctx, SETTINGS, new SavingsRollup(ctx, (from) => answers.push(from)));
-    /**
-     * The same windows read with nothing stored: in a transaction that drops the client's
-     * stored hours and is rolled back, so every answer is computed from the raw tables.
-     */
-    const fromRaw = async (hours: number) => {
-      let out: unknown[] = [];
-      await t.db.kysely
-        .transaction()
-        .execute(async (trx) => {
-          await trx.deleteFrom('savings_hours').where('client_id', '=', tenant.clientId).execute();
-          const raw = { ...ctx, db: { ...ctx.db, kysely: trx } };
-          const svc = new SavingsService(raw, SETTINGS, new SavingsRollup(raw));
-          out = [await svc.fleet(tenant.clientId, hours), await svc.agents(tenant.clientId, hours)];
-          throw new Rollback();
-        })
-        .catch((e: unknown) => {
-          if (!(e instanceof Rollback)) throw e;
-        });
-      return out;
-    };
+    const held = new SavingsService(
+      ctx,
+      SETTINGS,
+      new SavingsRollup(ctx, { stored: (from) => answers.push(from) }),
+    );
     /** Every window, the held service's answers against the raw tables'; where each came from. */
     const same = async () => {
       answers.length = 0;
       for (const hours of [5, 24, 60, 720]) {
         const got = [await held.fleet(tenant.clientId, hours), await held.agents(tenant.clientId, hours)];
-        expect(got, `${hours} h`).toEqual(await fromRaw(hours));
+        expect(got, `${hours} h`).toEqual(await fromRaw(tenant.clientId, hours));
       }
       return [...answers];
     };
@@ -102,12 +109,9 @@ describe('held stored parts of savings windows', () => {
     expect((await same()).slice(0, 6)).toEqual(Array(6).fill('read'));
     expect(await same()).toEqual(Array(8).fill('held'));
 
-    // A termination confirmed late, inside the stored hours.
-    await t.db.kysely
-      .updateTable('instances')
-      .set({ termination_confirmed_at: ago(20.5) })
-      .where('id', '=', ended)
-      .execute();
+    // A termination confirmed late, inside the stored hours (the instance ran until now: the
+    // live span changes too).
+    await terminationConfirmed(t, ended, ago(20.5));
     expect(await same()).toContain('read');
     await rollAll();
     await same();
@@ -143,5 +147,78 @@ describe('held stored parts of savings windows', () => {
     expect(again.body).toEqual(first.body);
     expect(await count('read')).toBe(read0 + 1);
     expect(await count('held')).toBe(held0 + 1);
+  });
+});
+
+describe('the held live span of savings windows (the hours since the last stored one)', () => {
+  it('follows price reports, launches, terminations, time and a price reported ahead of the clock', async () => {
+    const tenant = await t.newTenant();
+    const a = await tenant.registerAgent('live-a');
+    const b = await tenant.registerAgent('live-b');
+    await confirmedRun(t, tenant, a, { az: 'us-east-1a', from: ago(30.2) });
+    const bRun = await confirmedRun(t, tenant, b, { az: 'us-east-1b', from: ago(3.4) });
+    await spotPrice(t, tenant, a.agent_id, 'us-east-1a', ago(40), 0.02);
+    await spotPrice(t, tenant, b.agent_id, 'us-east-1b', ago(5), 0.011);
+    await rollAll();
+
+    const live: string[] = [];
+    const ctx = t.server.ctx;
+    const held = new SavingsService(
+      ctx,
+      SETTINGS,
+      new SavingsRollup(ctx, { live: (from) => live.push(from) }),
+    );
+    const same = async () => {
+      live.length = 0;
+      for (const hours of [24, 720]) {
+        const got = [await held.fleet(tenant.clientId, hours), await held.agents(tenant.clientId, hours)];
+        expect(got, `${hours} h`).toEqual(await fromRaw(tenant.clientId, hours));
+      }
+      return [...new Set(live)];
+    };
+    const report = async (agent: typeof a, az: string, at: Date, price: number) => {
+      const res = await t.request('POST', `/api/agents/${agent.agent_id}/pricing-report`, {
+        token: agent.agent_token,
+        body: {
+          prices: [
+            {
+              instance_type: 't3.medium',
+              availability_zone: az,
+              region: 'us-east-1',
+              spot_price: price,
+              timestamp: at.toISOString(),
+            },
+          ],
+        },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+
+    expect(await same()).toEqual(['table', 'held']);
+    expect(await same()).toEqual(['held']);
+    // A new price for a pool that runs now: its points are read again.
+    await report(a, 'us-east-1a', ago(0.1), 0.035);
+    expect(await same()).toEqual(['events', 'held']);
+    // A price for a pool nothing runs in changes nothing the span holds.
+    await report(a, 'us-east-1c', ago(0.05), 0.05);
+    expect(await same()).toEqual(['events', 'held']);
+    // A launch into a pool the span has not read, its first price, then b's end.
+    const c = await tenant.registerAgent('live-c');
+    await confirmedRun(t, tenant, c, { az: 'us-east-1c', from: ago(0.2) });
+    expect(await same()).toEqual(['events', 'held']);
+    await terminationConfirmed(t, bRun, ago(0.08));
+    expect(await same()).toEqual(['events', 'held']);
+    // Time passes (same hour): nothing is read.
+    now = new Date(now.getTime() + 20 * MIN);
+    expect(await same()).toEqual(['held']);
+    // A price reported 5 minutes ahead of the clock, the first of its pool, counts only once
+    // the clock gets there (until then the pool has no price: its run is not costed).
+    const d = await tenant.registerAgent('live-d');
+    await confirmedRun(t, tenant, d, { az: 'us-east-1d', from: ago(0.1) });
+    expect(await same()).toEqual(['events', 'held']);
+    await report(d, 'us-east-1d', new Date(now.getTime() + 5 * MIN), 0.09);
+    expect(await same()).toEqual(['events', 'held']);
+    now = new Date(now.getTime() + 10 * MIN);
+    expect(await same()).toEqual(['held']);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJobOnce } from '../../src/jobs/catalog.ts';
 import { currentSnapshot, storeHours } from '../../src/repositories/savings-rollup.ts';
 import { PriceCatalogue } from '../../src/services/price-catalogue.ts';
-import { confirmedRun, fixedClock, spotPrice } from '../support/savings-fleet.ts';
+import { confirmedRun, fixedClock, spotPrice, terminationConfirmed } from '../support/savings-fleet.ts';
 import { startTestServer, type Tenant, type TestServer } from '../support/server.ts';
 
 // The rollup stores each client's finished hours; a savings answer must be the same whether
@@ -334,11 +334,7 @@ describe('savings rollup', () => {
     await rollAll();
     const before = await savings(tenant, 720);
     const ended = ago(6.75);
-    await t.db.kysely
-      .updateTable('instances')
-      .set({ termination_confirmed_at: ended })
-      .where('id', '=', r)
-      .execute();
+    await terminationConfirmed(t, r, ended);
     expect(Math.max(...(await storedHours(tenant)))).toBe(Math.floor(ended.getTime() / H) * H - H);
     await rollAll();
     const after = await savings(tenant, 720);

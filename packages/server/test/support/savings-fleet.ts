@@ -1,4 +1,7 @@
 import { expect } from 'vitest';
+import { appendEvent } from '../../src/repositories/events-outbox.ts';
+import { inTransaction } from '../../src/services/unit-of-work.ts';
+import { toInstanceJson } from '../../src/views/instance.ts';
 import type { Tenant, TestServer } from './server.ts';
 
 const H = 3_600_000;
@@ -62,4 +65,21 @@ export async function spotPrice(
 export function fixedClock(): { now: Date; ago: (hours: number) => Date } {
   const now = new Date(Math.floor(Date.now() / H) * H + 17 * 60_000);
   return { now, ago: (hours) => new Date(now.getTime() - hours * H) };
+}
+
+/**
+ * An instance's termination confirmed at `at` (late, in the past), written as the product
+ * writes an instance: the row and its INSTANCE_UPDATED event in one transaction (held answers
+ * learn of changes from the events).
+ */
+export async function terminationConfirmed(t: TestServer, instanceId: string, at: Date): Promise<void> {
+  await inTransaction(t.server.ctx, async (tx) => {
+    const row = await tx
+      .updateTable('instances')
+      .set({ termination_confirmed_at: at })
+      .where('id', '=', instanceId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendEvent(tx, row.client_id, 'INSTANCE_UPDATED', toInstanceJson(row));
+  });
 }
