@@ -30,7 +30,8 @@ export type InstanceIsoRow = Omit<InstanceRow, InstanceTimeColumn | 'client_id' 
 /**
  * Every caller of insertInstance and updateInstance appends an event for the instance's
  * client in the same transaction: the dashboard's stream shows every change, and the cached
- * active list (services/instance-queries.ts activeJson) is only as fresh as that rule.
+ * active list (services/instance-queries.ts activeJson) and the savings windows' held live
+ * span (services/held-live-spans.ts) are only as fresh as that rule.
  */
 export async function insertInstance(tx: Tx, values: Insertable<InstancesTable>): Promise<InstanceRow> {
   return tx.insertInto('instances').values(values).returningAll().executeTakeFirstOrThrow();

@@ -44,7 +44,11 @@ const keyOf = (p: PoolOfPrices) => `${p.instance_type}|${p.availability_zone}`;
  * after the probe saw N is current until a later seq; then the events in between say what to
  * read again (the runs, if an instance changed; the points of the pools named). Time passing
  * needs no read: runs and points are held open-ended and each answer cuts them at its `now`.
- * The on-demand list is the caller's, read with every answer.
+ * The on-demand list is the caller's, read with every answer. One change comes without an
+ * event: the staging retention deleting points older than 7 days. A pool with no report for
+ * that long may keep, in a held span, its last point before the span's start for up to the
+ * forwarding time after a fresh read would no longer find it: the price it was, where a fresh
+ * read would let the span's first point stand for it.
  */
 export class HeldLiveSpans {
   private readonly held = new ByteBoundedLru<Held>(HELD_BYTES);
