@@ -454,13 +454,14 @@ export async function runDashboardQueriesBench(): Promise<void> {
           : {}),
       })),
       // The savings rollup stores finished hours (job 'savings-rollup', run above): a window
-      // reads the hours since the last stored one from the raw tables every time, and holds its
-      // stored hours and the raw hour its partial first hour is cut from while the rollup
-      // changes none of them. Reports of the current prices do not (they change no finished
-      // hour), so an agent reports one after every trial, as a fleet does all the time; the
-      // peer reads what an answer with nothing held reads.
+      // holds its stored hours and the raw hour its partial first hour is cut from while the
+      // rollup changes none of them, and the hours since the last stored one while the
+      // client's events change none of their runs or pools. An agent reports a current price
+      // for a random pool after every trial, as a fleet does all the time (it changes no
+      // finished hour; one report in eight names a pool the live hours hold, which is read
+      // again); the peer reads what an answer with nothing held reads.
       ...[24, 720].map((hours) => ({
-        label: `savings, ${hours} h window, a price reported before each read (GET /api/client/savings?hours=${hours}: stored part held)`,
+        label: `savings, ${hours} h window, a price reported before each read (GET /api/client/savings?hours=${hours}: stored part and live hours held)`,
         reset: () => reportPrice(pick(pools)),
         seeds: '280 ms (dashboard summary)',
         budget: 30_000,
@@ -484,7 +485,7 @@ export async function runDashboardQueriesBench(): Promise<void> {
       // Per agent: each agent's stored hours summed by the database (migration 012), the same
       // two raw edges for every agent, the window's switches and the launch times (replica ROI).
       ...[24, 720].map((hours) => ({
-        label: `savings per agent, ${hours} h window, a price reported before each read (GET /api/client/savings/agents?hours=${hours}: stored part held)`,
+        label: `savings per agent, ${hours} h window, a price reported before each read (GET /api/client/savings/agents?hours=${hours}: stored part and live hours held)`,
         reset: () => reportPrice(pick(pools)),
         seeds: '280 ms (dashboard summary)',
         budget: 40_000,
