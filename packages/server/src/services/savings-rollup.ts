@@ -186,11 +186,10 @@ export class SavingsRollup {
    *
    * The hours since the job last stored one are live: held by the client's event seq
    * (HeldLiveSpans), asked for at once. The rest changes only with the rollup, so it is held
-   * (`stored.held`):
-   * the stored hours, and the raw hour before the first of them, from which the window's
-   * partial first hour is cut. A stamp of the stored span, read before anything it vouches
-   * for, says whether the held part still stands; a change between the stamp and the reads
-   * moves the next stamp, so nothing read is kept under a stamp older than itself.
+   * too (`stored.held`): the stored hours, and the raw hour before the first of them, from
+   * which the window's partial first hour is cut. A stamp of the stored span, read before
+   * anything it vouches for, says whether the held part still stands; a change between the
+   * stamp and the reads moves the next stamp, so nothing read is kept under an older stamp.
    */
   private async split<T>(
     db: Executor,
