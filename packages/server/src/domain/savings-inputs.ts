@@ -1,5 +1,6 @@
 import { PriceUpdatedData, type StreamEventType } from '@spot/contract';
 import { assertNever } from './errors.ts';
+import { poolKey } from './savings.ts';
 
 /** A pool, as a savings span reads its prices. */
 export interface PoolOfPrices {
@@ -33,7 +34,7 @@ export function savingsInputsChangedBy(
         const parsed = PriceUpdatedData.safeParse(e.data);
         if (!parsed.success) return undefined;
         const { instance_type, availability_zone } = parsed.data;
-        pools.set(`${instance_type}|${availability_zone}`, { instance_type, availability_zone });
+        pools.set(poolKey(instance_type, availability_zone), { instance_type, availability_zone });
         break;
       }
       case 'INSTANCE_LAUNCHING':

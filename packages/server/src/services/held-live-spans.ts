@@ -1,5 +1,5 @@
 import type { Executor } from '../db/executor.ts';
-import type { PricePoint } from '../domain/savings.ts';
+import { type PricePoint, poolKey } from '../domain/savings.ts';
 import { type PoolOfPrices, savingsInputsChangedBy } from '../domain/savings-inputs.ts';
 import { latestClientEventSeq, readClientEventsAfter } from '../repositories/events-outbox.ts';
 import { listPricePointsForSpans, listRunsInSpans } from '../repositories/savings.ts';
@@ -33,7 +33,8 @@ interface Held {
   lastT: number;
 }
 
-const keyOf = (p: PoolOfPrices) => `${p.instance_type}|${p.availability_zone}`;
+/** A pool's key in the price maps (the savings maths' own). */
+const keyOf = (p: PoolOfPrices) => poolKey(p.instance_type, p.availability_zone);
 
 /**
  * The live span of savings windows — the hours since the rollup last stored one — held per
